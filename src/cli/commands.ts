@@ -1,0 +1,7 @@
+/**
+ * @module The table of `vesper` sub-commands.
+ */
+import type { Command } from './command.js';
+
+/** Every sub-command, in the order `vesper --help` lists them. */
+export const COMMANDS: readonly Command[] = [];
