@@ -3,6 +3,10 @@
  * Everything an application uses is exported from here.
  */
 export * from './httputil.js';
-export { HTTPServerRequest, hostNameOf, type HTTPServerRequestInit } from './http-server-request.js';
+export {
+  HTTPServerRequest,
+  hostNameOf,
+  type HTTPServerRequestInit,
+} from './http-server-request.js';
 export * from './signed-value.js';
 export * from './xsrf-token.js';
