@@ -10,3 +10,5 @@ export {
 } from './http-server-request.js';
 export * from './signed-value.js';
 export * from './xsrf-token.js';
+export * from './escape.js';
+export * from './template/index.js';
