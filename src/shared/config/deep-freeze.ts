@@ -1,0 +1,12 @@
+/**
+ * @module Freezes a plain value and everything reachable from it.
+ */
+
+/** Freezes `value`, its properties and list items, recursively, and returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
