@@ -139,11 +139,26 @@ function paren(code: string): string {
   return code.includes('//') ? `(${code}\n)` : `(${code})`;
 }
 
-/** `{% set x = 1 %}` declares `x` (function-scoped, like Python's locals); `{% set o.a = 1 %}` assigns. */
-function setStatement(code: string): string {
-  return /^(?:[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*=(?!=)|[[{])/u.test(code)
-    ? `var ${code}`
-    : code;
+const IDENTIFIER = String.raw`[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*`;
+const SET_DECLARES = new RegExp(`^(?:(${IDENTIFIER})\\s*=(?!=)|[[{])`, 'u');
+
+/**
+ * `{% set x = 1 %}` declares `x` with `var` (function-scoped, like a Python
+ * local, so it is seen after the `if` or `for` that set it) unless `x` is a
+ * loop or catch binding in scope, which it then assigns; `{% set o.a = 1 %}`
+ * and `{% set i += 1 %}` are used as written.
+ */
+function setStatement(code: string, lexical: ReadonlySet<string>): string {
+  const m = SET_DECLARES.exec(code);
+  if (m === null) return code;
+  return m[1] !== undefined && lexical.has(m[1]) ? code : `var ${code}`;
+}
+
+/** The names a binding pattern (`x`, `[k, v]`, `{ a, b }`) may declare; a superset is fine. */
+function bindingNames(pattern: string): string[] {
+  return [...pattern.matchAll(new RegExp(IDENTIFIER, 'gu'))]
+    .map(([name]) => name)
+    .filter((name) => name !== 'const' && name !== 'let' && name !== 'var');
 }
 
 class CodeWriter {
@@ -155,6 +170,7 @@ class CodeWriter {
   readonly #loader: TemplateSource | undefined;
   readonly #includeStack: { file: ParsedFile; line: number }[] = [];
   #loops: LoopFrame[] = [];
+  readonly #lexical: string[][] = [];
   #current: ParsedFile;
   #indent = 0;
   #counter = 0;
@@ -191,7 +207,7 @@ class CodeWriter {
         this.#expression(node);
         return;
       case 'set': {
-        const statement = setStatement(node.code);
+        const statement = setStatement(node.code, new Set(this.#lexical.flat()));
         this.#check(`${statement};`, node.line);
         this.#write(`${this.#pos(node.line)} ${statement};`, node.line);
         return;
@@ -280,6 +296,7 @@ class CodeWriter {
       this.#write(`let ${flag} = false;`, line);
     }
     let header: string;
+    let names: string[] = [];
     if (loop.keyword === 'while') {
       this.#check(`return ${paren(loop.argument)};`, line);
       header = `while (${this.#pos(line, ',')} ${paren(loop.argument)}) {`;
@@ -289,14 +306,21 @@ class CodeWriter {
         this.#check(`for ${parsed.verbatim} {}`, line);
         this.#write(this.#pos(line), line);
         header = `for ${parsed.verbatim} {`;
+        const declared = /^\(\s*(?:const|let)\s+([\s\S]*?)(?:\s+(?:of|in)\s|=|;)/.exec(
+          parsed.verbatim,
+        );
+        if (declared !== null) names = bindingNames(declared[1]!);
       } else {
         this.#check(`for (${parsed.binding} of []) {} return ${paren(parsed.iterable)};`, line);
         header = `for (${parsed.binding} of (${this.#pos(line, ',')} ${paren(parsed.iterable)})) {`;
+        names = bindingNames(parsed.binding);
       }
     }
     this.#write(header, line);
     this.#loops.push({ flag });
+    this.#lexical.push(names);
     this.#indented(() => this.nodes(loop.body));
+    this.#lexical.pop();
     this.#loops.pop();
     this.#write('}', line);
     if (otherwise !== undefined && flag !== undefined) {
@@ -337,7 +361,9 @@ class CodeWriter {
       const binding = arg === '' ? '' : arg.startsWith('(') ? ` ${arg}` : ` (${arg})`;
       this.#check(`try {} catch${binding} {}`, caught.line);
       this.#write(`} catch${binding} {`, caught.line);
+      this.#lexical.push(bindingNames(arg));
       this.#indented(() => this.nodes(caught.body));
+      this.#lexical.pop();
     }
     if (final !== undefined && !outer) {
       this.#write('} finally {', final.line);

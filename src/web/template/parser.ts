@@ -320,13 +320,14 @@ export type ForHeader =
 
 /**
  * Splits a `{% for %}` header: `x of items`, `[k, v] of Object.entries(o)` and
- * `const x of items` iterate with `for…of`; a header in parentheses is a
+ * `const x of items` iterate with `for…of` (a bare binding is declared with
+ * `let`, so `{% set %}` may reassign it, as in Python); a header in parentheses is a
  * JavaScript `for` header used as written. Returns `undefined` for anything else.
  */
 export function parseForHeader(argument: string): ForHeader | undefined {
   if (argument.startsWith('(')) return { verbatim: argument };
   const m = /^([\s\S]+?)\s+of\s+([\s\S]+)$/.exec(argument);
   if (m === null) return undefined;
-  const binding = /^(?:const|let|var)\s/.test(m[1]!) ? m[1]! : `const ${m[1]!}`;
+  const binding = /^(?:const|let|var)\s/.test(m[1]!) ? m[1]! : `let ${m[1]!}`;
   return { binding, iterable: m[2]! };
 }

@@ -247,6 +247,31 @@ describe('Template', () => {
     );
   });
 
+  it('lets {% set %} reassign a loop or catch binding instead of redeclaring it', () => {
+    expect(
+      new Template('{% for x of [1, 2] %}{% set x = x * 10 %}{{ x }},{% end %}').generate(),
+    ).toBe('10,20,');
+    expect(
+      new Template('{% for [k, v] of pairs %}{% set v = v + 1 %}{{ k }}{{ v }}{% end %}').generate({
+        pairs: [['a', 1]],
+      }),
+    ).toBe('a2');
+    expect(
+      new Template(
+        '{% for (let i = 0; i < 5; i++) %}{{ i }}{% set i = i + 1 %}{% end %}',
+      ).generate(),
+    ).toBe('024');
+    expect(
+      new Template(
+        '{% try %}{{ f() }}{% catch e %}{% set e = "replaced" %}{{ e }}{% end %}',
+      ).generate({
+        f: () => {
+          throw new Error('x');
+        },
+      }),
+    ).toBe('replaced');
+  });
+
   it('assigns to a property with {% set %}', () => {
     const o = { n: 1 };
     expect(new Template('{% set o.n = 5 %}{{ o.n }}').generate({ o })).toBe('5');
