@@ -12,3 +12,45 @@ export * from './signed-value.js';
 export * from './xsrf-token.js';
 export * from './escape.js';
 export * from './template/index.js';
+export {
+  IOStream,
+  createServerTlsSocket,
+  DEFAULT_MAX_BUFFER_SIZE,
+  DEFAULT_READ_CHUNK_SIZE,
+  type IOStreamOptions,
+  type ConnectOptions,
+  type StartTlsOptions,
+  type ServerTlsOptions,
+} from './iostream.js';
+export {
+  StreamClosedError,
+  UnsatisfiableReadError,
+  StreamBufferFullError,
+} from './iostream-errors.js';
+export {
+  bindSockets,
+  bindUnixSocket,
+  addAcceptHandler,
+  acceptedAddress,
+  DEFAULT_BACKLOG,
+  type AcceptedAddress,
+} from './netutil.js';
+export { TCPServer, type TCPServerOptions } from './tcp-server.js';
+export { IOLoop, TimeoutHandle } from './ioloop.js';
+export { PeriodicCallback, type PeriodicCallbackOptions } from './periodic-callback.js';
+export { TimeoutError } from './timeout-error.js';
+export {
+  AsyncHTTPClient,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_USER_AGENT,
+  type AsyncHTTPClientOptions,
+  type FetchOptions,
+} from './http-client.js';
+export { HTTPClientError, type HTTPClientErrorCode } from './http-client-error.js';
+export {
+  HTTPRequest,
+  STANDARD_METHODS,
+  type HTTPRequestOptions,
+  type HTTPHeadersInit,
+} from './http-request.js';
+export { HTTPResponse, type HTTPResponseInit } from './http-response.js';
