@@ -54,3 +54,15 @@ export {
   type HTTPHeadersInit,
 } from './http-request.js';
 export { HTTPResponse, type HTTPResponseInit } from './http-response.js';
+export * from './web-errors.js';
+export * from './http-connection.js';
+export * from './routing.js';
+export * from './output-transform.js';
+export * from './set-cookie.js';
+export * from './ui-module.js';
+export * from './request-handler.js';
+export * from './builtin-handlers.js';
+export * from './authenticated.js';
+export * from './web-server.js';
+export * from './application.js';
+export * from './testing.js';
