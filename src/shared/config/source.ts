@@ -2,7 +2,7 @@
  * @module Reads configuration YAML into plain values, remembering the line of every key.
  */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode, YAMLMap, YAMLSeq } from 'yaml';
 import type { ConfigProblem } from './config-error.js';
 import { Origins } from './origins.js';
 
@@ -87,6 +87,18 @@ class Reader {
   read(node: unknown, path: readonly string[]): unknown {
     if (isScalar(node)) return node.value;
     if (isAlias(node)) return this.#readAlias(node.resolve(this.#doc), node, path);
+    if (!isMap(node) && !isSeq(node)) return null;
+    // Collections being read are remembered so an alias to one of them (a
+    // recursive document) is reported instead of read forever.
+    this.#resolving.add(node);
+    try {
+      return this.#readCollection(node, path);
+    } finally {
+      this.#resolving.delete(node);
+    }
+  }
+
+  #readCollection(node: YAMLMap | YAMLSeq, path: readonly string[]): unknown {
     if (isMap(node)) {
       const map: RawMap = Object.create(null) as RawMap;
       for (const pair of node.items) {
@@ -104,14 +116,11 @@ class Reader {
       }
       return map;
     }
-    if (isSeq(node)) {
-      return node.items.map((item, i) => {
-        const itemPath = [...path, String(i)];
-        this.#origins.set(itemPath.join('.'), { file: this.#file, line: this.#line(item) });
-        return this.read(item, itemPath);
-      });
-    }
-    return null;
+    return node.items.map((item, i) => {
+      const itemPath = [...path, String(i)];
+      this.#origins.set(itemPath.join('.'), { file: this.#file, line: this.#line(item) });
+      return this.read(item, itemPath);
+    });
   }
 
   #readAlias(target: YamlNode | undefined, alias: unknown, path: readonly string[]): unknown {
@@ -123,12 +132,7 @@ class Reader {
       );
       return null;
     }
-    this.#resolving.add(target);
-    try {
-      return this.read(target, path);
-    } finally {
-      this.#resolving.delete(target);
-    }
+    return this.read(target, path);
   }
 
   #line(node: unknown): number | undefined {
