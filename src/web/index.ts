@@ -66,3 +66,5 @@ export * from './authenticated.js';
 export * from './web-server.js';
 export * from './application.js';
 export * from './testing.js';
+export { StaticFileHandler, parseRangeHeader } from './static-file-handler.js';
+export { guessMimeType } from './mime-types.js';
