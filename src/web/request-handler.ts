@@ -257,6 +257,7 @@ export class RequestHandler {
    * @throws VesperError `VESPER_WEB_BAD_STATUS` for a code outside 100-599.
    */
   setStatus(statusCode: number, reason?: string): void {
+    this.#checkAttached('setStatus()');
     if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
       throw outputError('VESPER_WEB_BAD_STATUS', `Invalid HTTP status ${statusCode}.`);
     }
@@ -299,6 +300,7 @@ export class RequestHandler {
    * another control character, or a name that is not a token.
    */
   setHeader(name: string, value: HeaderValue): void {
+    this.#checkAttached('setHeader()');
     RequestHandler.#checkHeaderName(name);
     this.#headers.set(name, RequestHandler.#convertHeaderValue(value));
   }
@@ -308,12 +310,14 @@ export class RequestHandler {
    * @throws VesperError `VESPER_WEB_UNSAFE_HEADER` as `setHeader`.
    */
   addHeader(name: string, value: HeaderValue): void {
+    this.#checkAttached('addHeader()');
     RequestHandler.#checkHeaderName(name);
     this.#headers.add(name, RequestHandler.#convertHeaderValue(value));
   }
 
   /** Removes a header. */
   clearHeader(name: string): void {
+    this.#checkAttached('clearHeader()');
     this.#headers.delete(name);
   }
 
@@ -409,10 +413,14 @@ export class RequestHandler {
 
   // ---------------------------------------------------------------- output
 
-  #checkOpen(what: string): void {
+  #checkAttached(what: string): void {
     if (this.#detached) {
       throw outputError('VESPER_WEB_DETACHED', `Cannot ${what} after detach().`);
     }
+  }
+
+  #checkOpen(what: string): void {
+    this.#checkAttached(what);
     if (this.#finished) {
       throw outputError('VESPER_WEB_FINISHED', `Cannot ${what} after finish().`);
     }
@@ -584,6 +592,7 @@ export class RequestHandler {
    * `VESPER_WEB_BAD_STATUS` for a status outside 300-399.
    */
   redirect(url: string, permanent = false, status?: number): Promise<void> {
+    this.#checkAttached('redirect()');
     if (this.#headersWritten) {
       throw outputError(
         'VESPER_WEB_HEADERS_WRITTEN',
@@ -699,6 +708,7 @@ export class RequestHandler {
    * @throws VesperError `VESPER_WEB_INVALID_COOKIE` for forbidden characters.
    */
   setCookie(name: string, value: string | Buffer, options: CookieOptions = {}): void {
+    this.#checkAttached('setCookie()');
     const v = typeof value === 'string' ? value : value.toString('latin1');
     const header = formatSetCookie(name, v, options);
     this.#newCookies ??= new Map();
@@ -1094,9 +1104,9 @@ export class RequestHandler {
     if (this.#finished) throw outputError('VESPER_WEB_FINISHED', 'Cannot detach() after finish().');
     const connection = this.#connection();
     connection.setCloseCallback(null);
+    if (connection.upgrade !== undefined && this.#statusCode === 200) this.setStatus(101);
     this.#detached = true;
     this.#finished = true;
-    if (connection.upgrade !== undefined && this.#statusCode === 200) this.setStatus(101);
     this.request.markFinished();
     this.application.logRequest(this);
     return connection.upgrade;
