@@ -14,7 +14,7 @@ export * from './escape.js';
 export * from './template/index.js';
 export {
   IOStream,
-  createServerTlsSocket,
+  serverHandshake,
   DEFAULT_MAX_BUFFER_SIZE,
   DEFAULT_READ_CHUNK_SIZE,
   type IOStreamOptions,
@@ -66,5 +66,6 @@ export * from './authenticated.js';
 export * from './web-server.js';
 export * from './application.js';
 export * from './testing.js';
+export * from './websocket/index.js';
 export { StaticFileHandler, parseRangeHeader } from './static-file-handler.js';
 export { guessMimeType } from './mime-types.js';
