@@ -20,6 +20,10 @@ import { VesperError } from '../../shared/errors/index.js';
  * - `VESPER_WEB_AUTH_CLIENT_REJECTED`: the token endpoint refused our client
  *   (`invalid_client`, `unauthorized_client`, ...): the client credentials or
  *   registration are wrong; HTTP 502.
+ * - `VESPER_WEB_AUTH_DENIED`: the provider sent the browser back with an
+ *   `error` (the user declined, or the provider refused the request); HTTP 403.
+ * - `VESPER_WEB_AUTH_ISSUER_MISMATCH`: the callback's `iss` parameter names
+ *   another provider (RFC 9207, mix-up defence); HTTP 403.
  * - `VESPER_WEB_AUTH_DISCOVERY_INVALID`: the OpenID discovery document is
  *   unusable (wrong issuer, missing endpoint, insecure URL); HTTP 502.
  * - `VESPER_WEB_AUTH_ID_TOKEN_MALFORMED`, `..._ID_TOKEN_ALGORITHM`,
@@ -36,6 +40,8 @@ export type AuthErrorCode =
   | 'VESPER_WEB_AUTH_PROVIDER_RESPONSE'
   | 'VESPER_WEB_AUTH_TOKEN_REFUSED'
   | 'VESPER_WEB_AUTH_CLIENT_REJECTED'
+  | 'VESPER_WEB_AUTH_DENIED'
+  | 'VESPER_WEB_AUTH_ISSUER_MISMATCH'
   | 'VESPER_WEB_AUTH_DISCOVERY_INVALID'
   | 'VESPER_WEB_AUTH_ID_TOKEN_MALFORMED'
   | 'VESPER_WEB_AUTH_ID_TOKEN_ALGORITHM'
@@ -54,6 +60,8 @@ const STATUS: Record<AuthErrorCode, number> = {
   VESPER_WEB_AUTH_PROVIDER_RESPONSE: 502,
   VESPER_WEB_AUTH_TOKEN_REFUSED: 403,
   VESPER_WEB_AUTH_CLIENT_REJECTED: 502,
+  VESPER_WEB_AUTH_DENIED: 403,
+  VESPER_WEB_AUTH_ISSUER_MISMATCH: 403,
   VESPER_WEB_AUTH_DISCOVERY_INVALID: 502,
   VESPER_WEB_AUTH_ID_TOKEN_MALFORMED: 403,
   VESPER_WEB_AUTH_ID_TOKEN_ALGORITHM: 403,
