@@ -98,12 +98,12 @@ describe('HTTP connections', () => {
       const req = request({ host: '127.0.0.1', port: server.port, path: '/big' }, (res) => {
         let n = 0;
         res.pause();
-        // A slow reader: the server must wait for drain rather than buffer everything.
-        const timer = setInterval(() => void res.read(), 1);
-        res.on('readable', () => {
-          let c: Buffer | null;
-          while ((c = res.read() as Buffer | null) !== null) n += c.length;
-        });
+        // A slow reader: one buffered chunk per millisecond, so the server must
+        // wait for drain rather than buffer the whole body.
+        const timer = setInterval(() => {
+          const c = res.read() as Buffer | null;
+          if (c !== null) n += c.length;
+        }, 1);
         res.on('end', () => {
           clearInterval(timer);
           resolve(n);
