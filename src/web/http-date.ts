@@ -14,7 +14,7 @@ export function formatTimestamp(date: Date | number): string {
   if (!Number.isFinite(ms)) throw new RangeError('formatTimestamp needs a finite time');
   // toUTCString() is specified (ECMA-262 Date.prototype.toUTCString) as exactly
   // "Www, DD Mmm YYYY HH:MM:SS GMT" for years 0..9999.
-  return new Date(ms - (ms % 1000)).toUTCString();
+  return new Date(Math.floor(ms / 1000) * 1000).toUTCString();
 }
 
 const MONTHS: Record<string, number> = {

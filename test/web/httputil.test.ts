@@ -672,6 +672,9 @@ describe('formatTimestamp and parseHttpDate', () => {
     expect(formatTimestamp(1359312200.503611)).toBe('Sun, 27 Jan 2013 18:43:20 GMT');
     expect(formatTimestamp(new Date(1359312200503))).toBe('Sun, 27 Jan 2013 18:43:20 GMT');
     expect(formatTimestamp(0)).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+    // Fractions are dropped towards the past, as time.gmtime does, also before 1970.
+    expect(formatTimestamp(new Date(-500))).toBe('Wed, 31 Dec 1969 23:59:59 GMT');
+    expect(() => formatTimestamp(Number.NaN)).toThrow(RangeError);
   });
 
   it('parses the three HTTP date forms and zones', () => {
