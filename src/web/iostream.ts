@@ -44,9 +44,13 @@ export interface ConnectOptions extends Omit<IOStreamOptions, 'serverSide' | 'ha
   timeout?: number;
 }
 
-/** Options of {@link IOStream.startTls}: Node's TLS options plus the side of the handshake. */
-export type StartTlsOptions = { serverSide: boolean } & tls.ConnectionOptions &
-  tls.SecureContextOptions & { requestCert?: boolean };
+/**
+ * Options of {@link IOStream.startTls}: the side of the handshake, then Node's
+ * `tls.createServer` options (server side) or `tls.connect` options (client side).
+ */
+export type StartTlsOptions =
+  | ({ serverSide: true } & tls.TlsOptions)
+  | ({ serverSide: false } & Omit<tls.ConnectionOptions, 'socket'>);
 
 type Pending =
   | { kind: 'until'; delimiter: Buffer; maxBytes: number | undefined; done: (b: Buffer) => void }
@@ -62,50 +66,55 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-/** Options of {@link createServerTlsSocket}: Node's secure-context options plus client-certificate checks. */
-export type ServerTlsOptions = tls.SecureContextOptions & {
-  /** Ask the client for a certificate. Default false. */
-  requestCert?: boolean;
-  /** With `requestCert`, refuse a client whose certificate does not verify. Default true. */
-  rejectUnauthorized?: boolean;
-  /** ALPN protocols offered, in order of preference. */
-  ALPNProtocols?: tls.TLSSocketOptions['ALPNProtocols'];
-};
+/** Node's TLS server options (key, cert, ca, requestCert, rejectUnauthorized, ALPN, ...). */
+export type ServerTlsOptions = tls.TlsOptions;
 
 /**
- * Wraps an accepted (or STARTTLS-upgraded) plain socket in the server side of a
- * TLS handshake. Unlike `tls.Server`, a bare `TLSSocket` does not refuse an
- * unverified client certificate by itself, so with `requestCert` and
- * `rejectUnauthorized` (the default) this destroys the socket with a
- * `VESPER_WEB_TLS_UNAUTHORIZED` error when the certificate does not verify.
- * @throws {Error} Node's error when the key, certificate or CA options are invalid.
+ * Runs the server side of a TLS handshake on an accepted (or STARTTLS) plain
+ * socket and resolves with the TLS socket once it is done. The socket is
+ * injected into a `tls.Server` (Node's documented way), so client
+ * certificates are verified exactly as Node's own TLS servers do: with
+ * `requestCert`, and `rejectUnauthorized` left true, a client without a
+ * certificate that verifies against `ca` is refused.
+ * @throws {StreamClosedError} (rejects) whose `realError` is the TLS error, or
+ *   `VESPER_WEB_TLS_UNAUTHORIZED` for a refused client certificate.
  */
-export function createServerTlsSocket(
+export function serverHandshake(
   socket: net.Socket,
-  options: ServerTlsOptions,
-): tls.TLSSocket {
-  const requestCert = options.requestCert ?? false;
-  const rejectUnauthorized = options.rejectUnauthorized ?? true;
-  const secure = new tls.TLSSocket(socket, {
-    isServer: true,
-    secureContext: tls.createSecureContext(options),
-    requestCert,
-    rejectUnauthorized,
-    ALPNProtocols: options.ALPNProtocols,
-  });
-  if (requestCert && rejectUnauthorized) {
-    secure.once('secure', () => {
-      if (!secure.authorized) {
-        secure.destroy(
+  options: ServerTlsOptions | tls.Server,
+): Promise<tls.TLSSocket> {
+  const server = options instanceof tls.Server ? options : tls.createServer(options);
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      server.off('secureConnection', onSecure);
+      server.off('tlsClientError', onClientError);
+      socket.off('close', onClose);
+    };
+    const onSecure = (secure: tls.TLSSocket): void => {
+      cleanup();
+      resolve(secure);
+    };
+    const onClientError = (err: Error): void => {
+      cleanup();
+      socket.destroy();
+      reject(new StreamClosedError(err));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(
+        new StreamClosedError(
           new VesperError(
             'VESPER_WEB_TLS_UNAUTHORIZED',
-            `Client certificate refused: ${String(secure.authorizationError)}`,
+            'The TLS handshake did not complete (client certificate refused or connection lost)',
           ),
-        );
-      }
-    });
-  }
-  return secure;
+        ),
+      );
+    };
+    server.on('secureConnection', onSecure);
+    server.on('tlsClientError', onClientError);
+    socket.once('close', onClose);
+    server.emit('connection', socket);
+  });
 }
 
 /**
@@ -463,16 +472,18 @@ export class IOStream {
     }
     const raw = this.#socket;
     this.#detach();
-    const { serverSide, ...tlsOptions } = options;
-    const secure = serverSide
-      ? createServerTlsSocket(raw, tlsOptions)
-      : tls.connect({ ...tlsOptions, socket: raw });
-    const stream = new IOStream(secure, {
+    const streamOptions = {
       maxBufferSize: this.#maxBufferSize,
       maxWriteBufferSize: this.#maxWriteBufferSize,
       readChunkSize: this.#readChunkSize,
-      serverSide,
-    });
+    };
+    if (options.serverSide) {
+      const { serverSide: _side, ...serverOptions } = options;
+      const secure = await serverHandshake(raw, serverOptions);
+      return new IOStream(secure, { ...streamOptions, serverSide: true, handshakeComplete: true });
+    }
+    const { serverSide: _side, ...clientOptions } = options;
+    const stream = new IOStream(tls.connect({ ...clientOptions, socket: raw }), streamOptions);
     await stream.waitForHandshake();
     return stream;
   }
@@ -719,8 +730,6 @@ export class IOStream {
   };
 
   #onSecure = (): void => {
-    // A socket destroyed during the handshake (a refused client certificate)
-    // stays pending here and fails when its 'close' arrives.
     if (this.#handshakeState !== 'pending' || this.#socket.destroyed) return;
     this.#handshakeState = 'done';
     const waiters = this.#handshakeWaiters;

@@ -3,14 +3,19 @@
  * protocol over IOStreams (plain or TLS, TCP or Unix socket).
  */
 import type net from 'node:net';
+import tls from 'node:tls';
 import { VesperError } from '../shared/errors/index.js';
 import { silentLogger, type Logger } from '../shared/log/index.js';
-import { IOStream, createServerTlsSocket, type ServerTlsOptions } from './iostream.js';
+import { IOStream, serverHandshake, type ServerTlsOptions } from './iostream.js';
 import { acceptedAddress, bindSockets, type AcceptedAddress } from './netutil.js';
 
 /** Options of a {@link TCPServer}. */
 export interface TCPServerOptions {
-  /** Serve TLS: every accepted socket starts a server-side handshake. */
+  /**
+   * Serve TLS (Node's `tls.createServer` options): a connection reaches
+   * `handleStream` once its handshake is done; one that fails it (or whose
+   * client certificate is refused) is closed without reaching it.
+   */
   tls?: ServerTlsOptions;
   /** Read buffer limit of each stream (default 100 MiB). */
   maxBufferSize?: number;
@@ -23,17 +28,21 @@ export interface TCPServerOptions {
 /**
  * A server that hands each accepted connection to {@link handleStream}, which
  * a subclass overrides (it may be async; a rejection is logged and the stream
- * destroyed). With `tls`, the stream may still be mid-handshake when it
- * arrives: await `stream.waitForHandshake()` to see the client's certificate.
+ * destroyed). With `tls`, unlike Tornado, the stream arrives with its
+ * handshake done, so `stream.socket` (a `tls.TLSSocket`) already shows the
+ * client's certificate.
  * `stop()` stops accepting; open connections are left to their handlers, as
  * Tornado's does.
  */
 export class TCPServer {
   #options: TCPServerOptions;
   #servers = new Map<net.Server, () => void>();
+  #tlsServer: tls.Server | undefined;
 
+  /** @throws {Error} Node's error when the TLS key, certificate or CA options are invalid. */
   constructor(options: TCPServerOptions = {}) {
     this.#options = options;
+    if (options.tls !== undefined) this.#tlsServer = tls.createServer(options.tls);
   }
 
   /**
@@ -99,20 +108,29 @@ export class TCPServer {
       maxBufferSize: this.#options.maxBufferSize,
       readChunkSize: this.#options.readChunkSize,
     };
-    let stream: IOStream;
-    try {
-      stream =
-        this.#options.tls === undefined
-          ? new IOStream(socket, streamOptions)
-          : new IOStream(createServerTlsSocket(socket, this.#options.tls), {
-              ...streamOptions,
-              serverSide: true,
-            });
-    } catch (err) {
-      socket.destroy();
-      this.#log(err);
+    if (this.#tlsServer === undefined) {
+      this.#handle(new IOStream(socket, streamOptions), address);
       return;
     }
+    serverHandshake(socket, this.#tlsServer).then(
+      (secure) => {
+        const stream = new IOStream(secure, {
+          ...streamOptions,
+          serverSide: true,
+          handshakeComplete: true,
+        });
+        this.#handle(stream, address);
+      },
+      (err: unknown) => {
+        (this.#options.log ?? silentLogger).debug(
+          { err, address: address.address },
+          'A TLS handshake with a client failed; the connection was closed.',
+        );
+      },
+    );
+  }
+
+  #handle(stream: IOStream, address: AcceptedAddress): void {
     let result: void | Promise<void>;
     try {
       result = this.handleStream(stream, address);

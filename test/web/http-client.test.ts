@@ -218,6 +218,28 @@ describe('AsyncHTTPClient basics', () => {
   });
 });
 
+describe('AsyncHTTPClient over a Unix socket', () => {
+  it('talks HTTP over socketPath, taking Host and path from the URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vesper-uds-'));
+    const path = join(dir, 'http.sock');
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.headers.host} ${req.url}`);
+      res.end('over unix');
+    });
+    await new Promise<void>((r) => server.listen(path, r));
+    cleanups.push(async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const c = client();
+    const response = await c.fetch('http://session.local/app/page?x=1', { socketPath: path });
+    expect(response.text()).toBe('over unix');
+    await c.fetch('http://session.local/again', { socketPath: path });
+    expect(seen).toEqual(['session.local /app/page?x=1', 'session.local /again']);
+  });
+});
+
 describe('AsyncHTTPClient failures (599)', () => {
   it('fails with 599 and the cause when the connection is refused, even with raiseError false', async () => {
     const probe = net.createServer();

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,4 +177,99 @@ describe('TCPServer', () => {
     const err = await IOStream.connect('127.0.0.1', port).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'VESPER_WEB_STREAM_CLOSED' });
   });
+
+  it.skipIf(!hasOpenssl)(
+    'serves TLS streams and refuses an unverified client certificate when asked',
+    async () => {
+      const dir = tempDir();
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=intruder',
+          '-keyout',
+          join(dir, 'okey.pem'),
+          '-out',
+          join(dir, 'ocert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const otherKey = readFileSync(join(dir, 'okey.pem'), 'utf8');
+      const otherCert = readFileSync(join(dir, 'ocert.pem'), 'utf8');
+      class Greeter extends TCPServer {
+        override async handleStream(stream: IOStream): Promise<void> {
+          await stream.waitForHandshake();
+          await stream.write('hello tls\n');
+          stream.close();
+        }
+      }
+      const plain = new Greeter({ tls: { key, cert } });
+      const [l1] = await plain.listen(0, '127.0.0.1');
+      cleanups.push(() => plain.stop());
+      const port1 = (l1!.address() as net.AddressInfo).port;
+      const client = await IOStream.connect('localhost', port1, { tls: { ca: cert } });
+      expect((await client.readUntilClose()).toString()).toBe('hello tls\n');
+
+      const strict = new Greeter({ tls: { key, cert, requestCert: true, ca: cert } });
+      const [l2] = await strict.listen(0, '127.0.0.1');
+      cleanups.push(() => strict.stop());
+      const port2 = (l2!.address() as net.AddressInfo).port;
+      // With TLS 1.3 the client may learn of the refusal only when it reads.
+      const greeting = async (tlsOptions: object): Promise<string> => {
+        try {
+          const c = await IOStream.connect('localhost', port2, {
+            tls: { ca: cert, ...tlsOptions },
+          });
+          return (await c.readUntilClose()).toString();
+        } catch (err) {
+          return (err as { code: string }).code;
+        }
+      };
+      expect(await greeting({})).toMatch(/^(|VESPER_WEB_STREAM_CLOSED)$/);
+      expect(await greeting({ key: otherKey, cert: otherCert })).toMatch(
+        /^(|VESPER_WEB_STREAM_CLOSED)$/,
+      );
+      const withCert = await IOStream.connect('localhost', port2, { tls: { ca: cert, key, cert } });
+      expect((await withCert.readUntilClose()).toString()).toBe('hello tls\n');
+    },
+  );
 });
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
