@@ -69,3 +69,4 @@ export * from './testing.js';
 export * from './websocket/index.js';
 export { StaticFileHandler, parseRangeHeader } from './static-file-handler.js';
 export { guessMimeType } from './mime-types.js';
+export * from './auth/index.js';
