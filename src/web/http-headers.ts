@@ -234,6 +234,16 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     yield* this;
   }
 
+  /**
+   * `Name: value` lines, one per value, each ending in LF (Tornado's `str()`);
+   * {@link HTTPHeaders.parse} reads them back.
+   */
+  toString(): string {
+    let out = '';
+    for (const [name, value] of this) out += `${name}: ${value}\n`;
+    return out;
+  }
+
   /** Iterates `[name, value]` pairs in insertion order, a repeated header once per value. */
   *[Symbol.iterator](): IterableIterator<[string, string]> {
     for (const entry of this.#entries.values()) {

@@ -599,8 +599,51 @@ describe('HTTPHeaders', () => {
     ]);
   });
 
-  it('refuses a continuation line with nothing to continue', () => {
-    expect(() => HTTPHeaders.parse(' Foo: bar')).toThrow(/whitespace/);
+  it('continues with tab or space only, never with a form feed', () => {
+    expect(HTTPHeaders.parse('Foo: bar\r\n\tasdf').get('Foo')).toBe('bar asdf');
+    expect(errorOf(() => HTTPHeaders.parse(' Foo: bar')).code).toBe('VESPER_WEB_BAD_HEADER');
+    // \f is whitespace to Python's str.isspace, not to HTTP.
+    expect(errorOf(() => HTTPHeaders.parse('Foo: bar\r\n\fasdf')).code).toBe(
+      'VESPER_WEB_BAD_HEADER',
+    );
+  });
+
+  it('refuses control characters in values but allows tab, printable ASCII and obs-text', () => {
+    for (let c = 0; c < 0xff; c++) {
+      const data = `Foo: bar${String.fromCharCode(c)}baz\r\n`;
+      if (c === 0x09 || (c >= 0x20 && c !== 0x7f)) {
+        expect(HTTPHeaders.parse(data).get('Foo')).toBe(`bar${String.fromCharCode(c)}baz`);
+      } else {
+        expect(errorOf(() => HTTPHeaders.parse(data)).code).toBe('VESPER_WEB_BAD_HEADER');
+      }
+    }
+  });
+
+  it('strips only spaces and tabs around values', () => {
+    for (const [c, stripped] of [
+      [' ', true],
+      ['\t', true],
+      ['\u00a0', false],
+      ['\u0085', false],
+    ] as const) {
+      const h = HTTPHeaders.parse(`Transfer-Encoding: ${c}chunked`);
+      expect([...h]).toEqual([['Transfer-Encoding', stripped ? 'chunked' : `${c}chunked`]]);
+    }
+  });
+
+  it('refuses invalid header names', () => {
+    for (const name of ['', 'foo bar', 'foo\tbar', 'foo\nbar', 'foo\x00bar', 'foo ', ' foo', 'é']) {
+      expect(errorOf(() => new HTTPHeaders().add(name, 'bar')).code).toBe('VESPER_WEB_BAD_HEADER');
+    }
+  });
+
+  it('prints as Name: value lines that parse back to the same headers', () => {
+    const h = new HTTPHeaders();
+    h.add('Foo', '1');
+    h.add('Foo', '2');
+    h.add('Foo', '3');
+    expect(h.toString()).toBe('Foo: 1\nFoo: 2\nFoo: 3\n');
+    expect([...HTTPHeaders.parse(h.toString())]).toEqual([...h]);
   });
 
   it('accepts LF as well as CRLF and refuses a bare CR', () => {
@@ -643,11 +686,17 @@ describe('HTTPHeaders', () => {
   });
 
   it('copies deeply', () => {
-    const h = new HTTPHeaders([['A', '1']]);
+    const h = new HTTPHeaders([
+      ['A', '1'],
+      ['A', '2'],
+      ['B', 'c'],
+    ]);
     const c = h.copy();
-    c.add('A', '2');
-    expect(h.getList('a')).toEqual(['1']);
-    expect(c.getList('a')).toEqual(['1', '2']);
+    expect([...c]).toEqual([...h]);
+    c.add('A', '3');
+    expect(h.getList('a')).toEqual(['1', '2']);
+    expect(c.getList('a')).toEqual(['1', '2', '3']);
+    expect(h.getList('A')).not.toBe(h.getList('A'));
   });
 
   it('builds from Node rawHeaders', () => {
@@ -716,6 +765,18 @@ describe('HTTPServerRequest', () => {
       remoteIp: '10.0.0.1',
       protocol: 'http',
     });
+
+  it('needs only method, uri, remoteIp and protocol, and has a Buffer body', () => {
+    const r = new HTTPServerRequest({
+      method: 'GET',
+      uri: '/',
+      remoteIp: '127.0.0.1',
+      protocol: 'http',
+    });
+    expect(Buffer.isBuffer(r.body)).toBe(true);
+    expect(r.version).toBe('HTTP/1.0');
+    expect(r.headers.size).toBe(0);
+  });
 
   it('splits path and query and parses the query arguments', () => {
     const r = make('/a%20b/c?x=1&y=&x=2');
