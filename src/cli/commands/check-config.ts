@@ -21,8 +21,9 @@ error.
 
 /**
  * Runs check-config with `args` (the arguments after the command name),
- * relative paths resolving from `cwd`. Resolves to the exit code; never rejects
- * for a bad configuration.
+ * relative paths resolving from `cwd`, and returns the exit code: 0 valid, 1
+ * problems (all written to stderr), 2 usage error. Rethrows only errors that
+ * are not about the configuration.
  */
 export function checkConfig(
   args: readonly string[],
