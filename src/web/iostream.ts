@@ -81,9 +81,10 @@ export type ServerTlsOptions = tls.TlsOptions;
  */
 export function serverHandshake(
   socket: net.Socket,
-  options: ServerTlsOptions | tls.Server,
+  options: ServerTlsOptions,
 ): Promise<tls.TLSSocket> {
-  const server = options instanceof tls.Server ? options : tls.createServer(options);
+  // A server of its own, so that its events can only be about this socket.
+  const server = tls.createServer(options);
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       server.off('secureConnection', onSecure);

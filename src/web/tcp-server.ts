@@ -6,7 +6,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { VesperError } from '../shared/errors/index.js';
 import { silentLogger, type Logger } from '../shared/log/index.js';
-import { IOStream, serverHandshake, type ServerTlsOptions } from './iostream.js';
+import { IOStream, type ServerTlsOptions } from './iostream.js';
 import { acceptedAddress, bindSockets, type AcceptedAddress } from './netutil.js';
 
 /** Options of a {@link TCPServer}. */
@@ -42,7 +42,26 @@ export class TCPServer {
   /** @throws {Error} Node's error when the TLS key, certificate or CA options are invalid. */
   constructor(options: TCPServerOptions = {}) {
     this.#options = options;
-    if (options.tls !== undefined) this.#tlsServer = tls.createServer(options.tls);
+    if (options.tls !== undefined) {
+      // Accepted sockets are injected into this (never listening) tls.Server,
+      // which runs the handshakes and checks client certificates as Node does.
+      const tlsServer = tls.createServer(options.tls);
+      tlsServer.on('secureConnection', (secure: tls.TLSSocket) => {
+        const stream = new IOStream(secure, {
+          ...this.#streamOptions(),
+          serverSide: true,
+          handshakeComplete: true,
+        });
+        this.#handle(stream, acceptedAddress(secure));
+      });
+      tlsServer.on('tlsClientError', (err: Error, secure: tls.TLSSocket) => {
+        (options.log ?? silentLogger).debug(
+          { err, address: secure.remoteAddress },
+          'A TLS handshake with a client failed; the connection was closed.',
+        );
+      });
+      this.#tlsServer = tlsServer;
+    }
   }
 
   /**
@@ -102,32 +121,19 @@ export class TCPServer {
     );
   }
 
-  #dispatch(socket: net.Socket): void {
-    const address = acceptedAddress(socket);
-    const streamOptions = {
+  #streamOptions(): { maxBufferSize?: number; readChunkSize?: number } {
+    return {
       maxBufferSize: this.#options.maxBufferSize,
       readChunkSize: this.#options.readChunkSize,
     };
-    if (this.#tlsServer === undefined) {
-      this.#handle(new IOStream(socket, streamOptions), address);
+  }
+
+  #dispatch(socket: net.Socket): void {
+    if (this.#tlsServer !== undefined) {
+      this.#tlsServer.emit('connection', socket);
       return;
     }
-    serverHandshake(socket, this.#tlsServer).then(
-      (secure) => {
-        const stream = new IOStream(secure, {
-          ...streamOptions,
-          serverSide: true,
-          handshakeComplete: true,
-        });
-        this.#handle(stream, address);
-      },
-      (err: unknown) => {
-        (this.#options.log ?? silentLogger).debug(
-          { err, address: address.address },
-          'A TLS handshake with a client failed; the connection was closed.',
-        );
-      },
-    );
+    this.#handle(new IOStream(socket, this.#streamOptions()), acceptedAddress(socket));
   }
 
   #handle(stream: IOStream, address: AcceptedAddress): void {

@@ -240,6 +240,26 @@ describe('TCPServer', () => {
       const client = await IOStream.connect('localhost', port1, { tls: { ca: cert } });
       expect((await client.readUntilClose()).toString()).toBe('hello tls\n');
 
+      class Echo extends TCPServer {
+        override async handleStream(stream: IOStream): Promise<void> {
+          const line = await stream.readUntil('\n');
+          await stream.write(line);
+          stream.close();
+        }
+      }
+      const echo = new Echo({ tls: { key, cert } });
+      const [l3] = await echo.listen(0, '127.0.0.1');
+      cleanups.push(() => echo.stop());
+      const port3 = (l3!.address() as net.AddressInfo).port;
+      const answers = await Promise.all(
+        [1, 2, 3, 4, 5].map(async (n) => {
+          const c = await IOStream.connect('localhost', port3, { tls: { ca: cert } });
+          await c.write(`client ${n}\n`);
+          return (await c.readUntilClose()).toString();
+        }),
+      );
+      expect(answers).toEqual([1, 2, 3, 4, 5].map((n) => `client ${n}\n`));
+
       const strict = new Greeter({ tls: { key, cert, requestCert: true, ca: cert } });
       const [l2] = await strict.listen(0, '127.0.0.1');
       cleanups.push(() => strict.stop());
