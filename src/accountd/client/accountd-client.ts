@@ -169,17 +169,15 @@ export class AccountdClient {
 
   /**
    * `LOGIN`: checks the password and remembers the credentials (in memory
-   * only) to log in again after a reconnect. Rejects with
+   * only) to log in again after a reconnect. A previous login on this client
+   * ends first, whatever the outcome. Rejects with
    * {@link AccountdRefusedError} reason `AUTH` or `LOCKED`, or a connection error.
    */
   login(user: string, password: string, options: LoginOptions = {}): Promise<void> {
     return this.#serial(async () => {
       const credentials = { user, password, clientAddress: options.clientAddress };
-      if (this.#credentials !== undefined) {
-        // Logged in as someone: start over on a fresh connection.
-        this.#conn?.destroy();
-        this.#credentials = undefined;
-      }
+      // The server ends the previous login on a new LOGIN, whatever its outcome.
+      this.#credentials = undefined;
       const conn = await this.#connection();
       await this.#exchange(conn, this.#loginTokens(credentials));
       this.#credentials = credentials;

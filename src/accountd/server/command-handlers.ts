@@ -83,10 +83,10 @@ function usage(text: string): CommandResult {
 }
 
 async function login(ctx: CommandContext, args: string[]): Promise<CommandResult> {
-  if (ctx.user !== undefined) {
-    return { reply: badReply('SYNTAX', `already logged in as ${ctx.user}`) };
-  }
   if (args.length < 2 || args.length > 3) return usage('LOGIN user password [client-address]');
+  // A new LOGIN ends the previous one whatever its outcome, so that one
+  // connection can check the credentials of many users in turn.
+  ctx.user = undefined;
   const [user, password, declared] = args as [string, string, string | undefined];
   // Only trusted clients speak for an end user's address; others are their own address.
   const address = ctx.trusted ? declared : ctx.peer;

@@ -128,6 +128,19 @@ describe('AccountdClient', () => {
     await expect(c.quota()).rejects.toMatchObject({ reason: 'AUTH' });
   });
 
+  it('logs in as another user on the same connection, and a failed login ends the previous one', async () => {
+    const { path, store, server } = await setup();
+    await store.create('bob', 'secret-pw-2');
+    const c = client(path);
+    await c.login('alice', 'secret-pw-1');
+    await c.login('bob', 'secret-pw-2');
+    expect(c.user).toBe('bob');
+    expect(server.connectionCount).toBe(1);
+    await expect(c.login('alice', 'wrong-pw-9')).rejects.toMatchObject({ reason: 'AUTH' });
+    expect(c.user).toBeUndefined();
+    await expect(c.quota()).rejects.toMatchObject({ reason: 'NOTAUTH' });
+  });
+
   it('rejects every call after destroy()', async () => {
     const { path } = await setup();
     const c = client(path);
