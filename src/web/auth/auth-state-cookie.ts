@@ -129,7 +129,12 @@ export async function consumeAuthState(
   const name = options.cookieName ?? DEFAULT_AUTH_STATE_COOKIE;
   const maxAge = options.maxAgeSeconds ?? DEFAULT_AUTH_STATE_MAX_AGE;
   const present = handler.getCookie(name) !== undefined;
-  const signed = present ? handler.getSignedCookie(name, { maxAgeDays: maxAge / 86400 }) : null;
+  // The signature's own age limit is twice the login's, so that an old but
+  // genuine cookie is reported as "Login expired" by the issuedAt check below
+  // (inside the signed record, so just as trustworthy).
+  const signed = present
+    ? handler.getSignedCookie(name, { maxAgeDays: (2 * maxAge) / 86400 })
+    : null;
   handler.clearCookie(name, { path: handler.request.path });
 
   if (state === undefined || state === '') {

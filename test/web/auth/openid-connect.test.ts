@@ -164,6 +164,12 @@ class ApiClientHandler extends OAuth2Mixin(RequestHandler) {
   }
 }
 
+class UnconfiguredLoginHandler extends OAuth2Mixin(RequestHandler) {
+  override get(): Promise<void> {
+    return this.authorizeRedirect({ redirectUri: app.url('/unconfigured'), clientId: 'c' });
+  }
+}
+
 function configure(options: Partial<OpenIdConnectOptions> = {}): void {
   oidc = new OpenIdConnect({
     issuer: provider.baseUrl,
@@ -194,6 +200,7 @@ beforeAll(async () => {
       [
         ['/login', LoginHandler],
         ['/api-client', ApiClientHandler],
+        ['/unconfigured', UnconfiguredLoginHandler],
       ],
       { cookieSecret: 'secret of the app' },
     ),
@@ -350,6 +357,14 @@ describe('OpenIdConnect', () => {
     expect(() => new OpenIdConnect({ issuer: 'https://op.example', clientId: '' })).toThrow(
       AuthError,
     );
+  });
+});
+
+describe('OAuth2Mixin', () => {
+  it('answers 500 and sets no cookie when the handler has no authorization endpoint', async () => {
+    const res = await app.fetch('/unconfigured');
+    expect(res.status).toBe(500);
+    expect(res.headers.getSetCookie()).toEqual([]);
   });
 });
 
