@@ -18,6 +18,7 @@ import { HTTPServerRequest } from './http-server-request.js';
 import { HTTPHeaders } from './httputil.js';
 import { GZipContentEncoding, type OutputTransformClass } from './output-transform.js';
 import type { RequestHandler, RequestHandlerClass } from './request-handler.js';
+import { redactUri } from './redact-uri.js';
 import { HostMatcher, URLSpec, type PathMatch } from './routing.js';
 import type { CookieOptions } from './set-cookie.js';
 import { StaticFileHandler } from './static-file-handler.js';
@@ -120,23 +121,6 @@ export interface HandlerMatch {
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
-const SENSITIVE_PARAM = /token|key|pass|secret|auth|session|code/i;
-
-/** The URI for the access log, with values of sensitive-looking query parameters redacted. */
-function loggableUri(uri: string): string {
-  const q = uri.indexOf('?');
-  if (q < 0 || !SENSITIVE_PARAM.test(uri.slice(q))) return uri;
-  const parts = uri
-    .slice(q + 1)
-    .split('&')
-    .map((p) => {
-      const eq = p.indexOf('=');
-      const name = eq < 0 ? p : p.slice(0, eq);
-      return eq >= 0 && SENSITIVE_PARAM.test(name) ? `${name}=[redacted]` : p;
-    });
-  return `${uri.slice(0, q)}?${parts.join('&')}`;
-}
-
 function remoteIpOf(socket: { remoteAddress?: string | undefined }): string {
   const ip = socket.remoteAddress ?? '';
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
@@ -293,7 +277,7 @@ export class Application {
     if (!this.log.isLevelEnabled(level)) return;
     const r = handler.request;
     const ms = r.requestTime() * 1000;
-    const uri = loggableUri(r.uri);
+    const uri = redactUri(r.uri);
     this.log[level](
       { status, method: r.method, uri, remoteIp: r.remoteIp, ms: Math.round(ms * 100) / 100 },
       `${status} ${r.method} ${uri} (${r.remoteIp}) ${ms.toFixed(2)}ms`,
@@ -310,7 +294,7 @@ export class Application {
     headers.set('Content-Type', 'text/html; charset=UTF-8');
     headers.set('Content-Length', String(body.length));
     headers.set('Connection', 'close');
-    this.log.warn(`${code} ${uri}: ${why}`);
+    this.log.warn(`${code} ${redactUri(uri)}: ${why}`);
     connection.writeHeaders({ code, reason }, headers, body).then(
       () => connection.finish(),
       () => connection.finish(),

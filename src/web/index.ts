@@ -66,7 +66,12 @@ export * from './authenticated.js';
 export * from './web-server.js';
 export * from './application.js';
 export * from './testing.js';
+export * from './redact-uri.js';
 export * from './websocket/index.js';
-export { StaticFileHandler, parseRangeHeader } from './static-file-handler.js';
+export {
+  StaticFileHandler,
+  parseRangeHeader,
+  type StaticContent,
+} from './static-file-handler.js';
 export { guessMimeType } from './mime-types.js';
 export * from './auth/index.js';

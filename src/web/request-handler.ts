@@ -13,6 +13,7 @@ import type { HTTPConnection } from './http-connection.js';
 import type { HTTPServerRequest } from './http-server-request.js';
 import { HTTPHeaders, formatTimestamp } from './httputil.js';
 import type { OutputTransform } from './output-transform.js';
+import { redactUri } from './redact-uri.js';
 import { formatSetCookie, type CookieOptions } from './set-cookie.js';
 import { createSignedValue, decodeSignedValue, getSignatureKeyVersion } from './signed-value.js';
 import type { BaseLoader } from './template/index.js';
@@ -1128,7 +1129,7 @@ export class RequestHandler {
 
   /** `METHOD URI (remote ip)` for logs. */
   #requestSummary(): string {
-    return `${this.request.method} ${this.request.uri} (${this.request.remoteIp})`;
+    return `${this.request.method} ${redactUri(this.request.uri)} (${this.request.remoteIp})`;
   }
 
   /** Logs an exception that ended the request: HttpError with its log message and no stack, others with the stack. */

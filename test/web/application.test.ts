@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,15 +85,18 @@ describe('Application.listen', () => {
   it('closes idle keep-alive connections on close(), and close() is idempotent', async () => {
     const server = await new Application([['/', Hello]]).listen({ port: 0, host: '127.0.0.1' });
     const agent = new Agent({ keepAlive: true });
-    const socketClosed = new Promise<void>((resolve, reject) => {
+    const socket = await new Promise<Socket>((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/', agent }, (res) => {
         res.resume();
-        res.on('end', () => req.socket?.once('close', () => resolve()));
+        res.on('end', () => resolve(req.socket!));
       });
       req.on('error', reject);
       req.end();
     });
-    await new Promise((r) => setTimeout(r, 20));
+    const socketClosed = new Promise<void>((resolve) => {
+      if (socket.destroyed) resolve();
+      else socket.once('close', () => resolve());
+    });
     const [a, b] = [server.close(), server.close()];
     await Promise.all([a, b, socketClosed]);
     agent.destroy();
