@@ -81,23 +81,6 @@ function contentRange(start: number | undefined, end: number | undefined, total:
   return `bytes ${start ?? 0}-${(end || total) - 1}/${total}`;
 }
 
-/** Hashes a file by streaming it, never holding more than one chunk. */
-async function hashFile(absPath: string, algorithm: string): Promise<string> {
-  const hash = createHash(algorithm);
-  const file = await open(absPath, 'r');
-  try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK_SIZE);
-      const { bytesRead } = await file.read(buf, 0, CHUNK_SIZE, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await file.close();
-  }
-  return hash.digest('hex');
-}
-
 /** The same, synchronously (for `makeStaticUrl`, which templates call synchronously). */
 function hashFileSync(absPath: string, algorithm: string): string {
   const hash = createHash(algorithm);
@@ -113,6 +96,46 @@ function hashFileSync(absPath: string, algorithm: string): string {
     closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+/** What {@link StaticFileHandler.getContent} returns: bytes, or chunks of them. */
+export type StaticContent = Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
+
+/** Reads `[start, end)` of a file in chunks; see {@link StaticFileHandler.getContent}. */
+async function* readChunks(
+  absPath: string,
+  start: number,
+  end: number | undefined,
+): AsyncGenerator<Buffer> {
+  const file = await open(absPath, 'r');
+  let position = start;
+  const readNext = async (): Promise<Buffer | null> => {
+    const want = end === undefined ? CHUNK_SIZE : Math.min(CHUNK_SIZE, end - position);
+    if (want <= 0) return null;
+    const buf = Buffer.allocUnsafe(want);
+    const at = position;
+    position += want;
+    const { bytesRead } = await file.read(buf, 0, want, at);
+    if (bytesRead === 0) return null;
+    return bytesRead === want ? buf : buf.subarray(0, bytesRead);
+  };
+  let next: Promise<Buffer | null> | undefined;
+  try {
+    next = readNext();
+    for (;;) {
+      const chunk = await next;
+      next = undefined;
+      if (chunk === null) return;
+      // A short read means the end of the file: nothing more to prefetch.
+      if (chunk.length === CHUNK_SIZE) next = readNext();
+      else next = Promise.resolve(null);
+      yield chunk;
+    }
+  } finally {
+    // Let a prefetch still in flight finish before closing the file under it.
+    if (next !== undefined) await next.catch(() => null);
+    await file.close();
+  }
 }
 
 /**
@@ -201,6 +224,8 @@ export class StaticFileHandler extends RequestHandler {
     const validated = await this.validateAbsolutePath(this.root, absolute);
     if (validated === null) return;
     this.absolutePath = validated;
+    // A subclass's validateAbsolutePath may not have looked at the disk.
+    this.#stat ??= await stat(validated).catch(() => undefined);
     this.#version = await cls.cachedVersionAsync(validated);
     this.modified = this.getModifiedTime();
     this.setHeaders();
@@ -246,7 +271,8 @@ export class StaticFileHandler extends RequestHandler {
     this.setHeader('Content-Length', to - from);
 
     if (!includeBody) return;
-    for await (const chunk of cls.getContent(validated, from, to)) {
+    const content = cls.getContent(validated, from, to);
+    for await (const chunk of Buffer.isBuffer(content) ? [content] : content) {
       this.write(chunk);
       try {
         await this.flush();
@@ -345,43 +371,24 @@ export class StaticFileHandler extends RequestHandler {
    * chunk may still be queued on the socket while the next is read). The next
    * chunk is read while the caller sends the current one, so disk and socket
    * overlap; at most two chunks are in memory. Stops early if the file got
-   * shorter.
+   * shorter. An override may return the content as one `Buffer`, or any
+   * iterable or async iterable of chunks (Tornado's bytes or generator).
    */
-  static async *getContent(absPath: string, start = 0, end?: number): AsyncGenerator<Buffer> {
-    const file = await open(absPath, 'r');
-    let position = start;
-    const readNext = async (): Promise<Buffer | null> => {
-      const want = end === undefined ? CHUNK_SIZE : Math.min(CHUNK_SIZE, end - position);
-      if (want <= 0) return null;
-      const buf = Buffer.allocUnsafe(want);
-      const at = position;
-      position += want;
-      const { bytesRead } = await file.read(buf, 0, want, at);
-      if (bytesRead === 0) return null;
-      return bytesRead === want ? buf : buf.subarray(0, bytesRead);
-    };
-    let next: Promise<Buffer | null> | undefined;
-    try {
-      next = readNext();
-      for (;;) {
-        const chunk = await next;
-        next = undefined;
-        if (chunk === null) return;
-        // A short read means the end of the file: nothing more to prefetch.
-        if (chunk.length === CHUNK_SIZE) next = readNext();
-        else next = Promise.resolve(null);
-        yield chunk;
-      }
-    } finally {
-      // Let a prefetch still in flight finish before closing the file under it.
-      if (next !== undefined) await next.catch(() => null);
-      await file.close();
-    }
+  static getContent(absPath: string, start = 0, end?: number): StaticContent {
+    return readChunks(absPath, start, end);
   }
 
-  /** The content version of a file: the hex digest of its bytes (streamed). */
-  static getContentVersion(absPath: string): Promise<string> {
-    return hashFile(absPath, this.VERSION_HASH_ALGORITHM);
+  /**
+   * The content version of a file: the hex digest of what
+   * {@link StaticFileHandler.getContent} yields for it (streamed), so a
+   * subclass serving other content gets versions of that content.
+   */
+  static async getContentVersion(absPath: string): Promise<string> {
+    const hash = createHash(this.VERSION_HASH_ALGORITHM);
+    const content = this.getContent(absPath);
+    if (Buffer.isBuffer(content)) hash.update(content);
+    else for await (const chunk of content) hash.update(chunk);
+    return hash.digest('hex');
   }
 
   /** The same, synchronously, for {@link StaticFileHandler.makeStaticUrl}. */

@@ -13,13 +13,17 @@ import {
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Application } from '../../src/web/application.js';
+import { Application, type ApplicationSettings } from '../../src/web/application.js';
 import { formatTimestamp } from '../../src/web/http-date.js';
 import { guessMimeType } from '../../src/web/mime-types.js';
 import { RequestHandler } from '../../src/web/request-handler.js';
-import { StaticFileHandler, parseRangeHeader } from '../../src/web/static-file-handler.js';
+import {
+  StaticFileHandler,
+  parseRangeHeader,
+  type StaticContent,
+} from '../../src/web/static-file-handler.js';
 import { startTestServer, type TestServer } from '../../src/web/testing.js';
 import { httpFetch, type RawResponse } from './web-test-helpers.js';
 
@@ -429,6 +433,103 @@ describe('StaticFileHandler override points', () => {
   it('refuses a route without a path kwarg with a 500', async () => {
     const s = await serve(new Application([['/x/(.*)', StaticFileHandler, {}]]));
     expect((await httpFetch(s.port, '/x/robots.txt')).status).toBe(500);
+  });
+});
+
+// Ported from web_test.py CustomStaticFileTest: the version in the file name.
+class VersionInNameHandler extends StaticFileHandler {
+  static override makeStaticUrl(settings: ApplicationSettings, path: string): string {
+    const version = this.getVersion(settings, path) ?? '';
+    const dot = path.lastIndexOf('.');
+    return `/static/${path.slice(0, dot)}.${version}.${path.slice(dot + 1)}`;
+  }
+
+  override parseUrlPath(urlPath: string): string {
+    const ext = urlPath.lastIndexOf('.');
+    const version = urlPath.lastIndexOf('.', ext - 1);
+    return urlPath.slice(0, version) + urlPath.slice(ext);
+  }
+
+  static override getAbsolutePath(_root: string, path: string): string {
+    return 'CustomStaticFileTest:' + path;
+  }
+
+  override validateAbsolutePath(_root: string, absolutePath: string): Promise<string | null> {
+    return Promise.resolve(absolutePath);
+  }
+
+  static override getContent(path: string): StaticContent {
+    if (path === 'CustomStaticFileTest:foo.txt') return Buffer.from('bar');
+    throw new Error(`unexpected path ${path}`);
+  }
+
+  override getContentSize(): number {
+    if (this.absolutePath === 'CustomStaticFileTest:foo.txt') return 3;
+    throw new Error(`unexpected path ${this.absolutePath}`);
+  }
+
+  override getModifiedTime(): Date | undefined {
+    return undefined;
+  }
+
+  static override getVersion(_settings: ApplicationSettings, _path: string): string {
+    return '42';
+  }
+}
+
+describe('a StaticFileHandler subclass that puts the version in the file name', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await serve(
+      new Application([['/static_url/(.*)', StaticUrlHandler]], {
+        staticPath: 'dummy',
+        staticHandlerClass: VersionInNameHandler,
+      }),
+    );
+  });
+
+  it('serves its own content under the versioned name', async () => {
+    const r = await getAndHead(s, '/static/foo.42.txt');
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe('bar');
+    expect(r.headers['content-length']).toBe('3');
+    expect(r.headers['last-modified']).toBe(undefined);
+    // The ETag is the hash of what getContent returned.
+    expect(r.headers['etag']).toBe(`"${createHash('sha512').update('bar').digest('hex')}"`);
+  });
+
+  it('builds its own static URLs', async () => {
+    expect((await httpFetch(s.port, '/static_url/foo.txt')).body.toString()).toBe(
+      '/static/foo.42.txt',
+    );
+  });
+});
+
+// Ported from web_test.py StaticFileWithPathTest.
+describe('a StaticFileHandler routed to another directory', () => {
+  it('serves that directory’s files byte for byte', async () => {
+    const other = join(dir, 'templates');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'utf8.html'), Buffer.from('H\xc3\xa9llo\n', 'latin1'));
+    const s = await serve(
+      new Application([['/foo/(.*)', StaticFileHandler, { path: other + '/' }]], {
+        staticPath: staticDir,
+        staticHandlerArgs: { defaultFilename: 'index.html' },
+      }),
+    );
+    const r = await httpFetch(s.port, '/foo/utf8.html');
+    expect(r.body).toEqual(Buffer.from('H\xc3\xa9llo\n', 'latin1'));
+  });
+});
+
+describe('static files with compressResponse', () => {
+  it('compresses a streamed text file and says Vary: Accept-Encoding', async () => {
+    const s = await serve(new Application([], { staticPath: staticDir, compressResponse: true }));
+    const r = await httpFetch(s.port, '/robots.txt', { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-encoding']).toBe('gzip');
+    expect(r.headers['vary']).toBe('Accept-Encoding');
+    expect(gunzipSync(r.body).toString()).toBe(ROBOTS);
   });
 });
 
