@@ -68,10 +68,6 @@ export * from './application.js';
 export * from './testing.js';
 export * from './redact-uri.js';
 export * from './websocket/index.js';
-export {
-  StaticFileHandler,
-  parseRangeHeader,
-  type StaticContent,
-} from './static-file-handler.js';
+export { StaticFileHandler, parseRangeHeader, type StaticContent } from './static-file-handler.js';
 export { guessMimeType } from './mime-types.js';
 export * from './auth/index.js';
