@@ -427,6 +427,13 @@ export class Application {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.handleUpgrade(req, socket, head),
     );
+    // Answer `Expect: 100-continue` with 413 straight away when the declared body
+    // is too large, instead of inviting the client to send it.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const cl = Number(req.headers['content-length'] ?? 0);
+      if (!(cl > this.#maxBodySize)) res.writeContinue();
+      this.handleRequest(req, res);
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) {
         socket.destroy();

@@ -230,3 +230,35 @@ describe('startTestServer', () => {
     }
   });
 });
+
+describe('Expect: 100-continue', () => {
+  it('invites the body when it fits and refuses it with 413 when it does not', async () => {
+    const server = await startTestServer(new Application([['/', EchoBody]], { maxBodySize: 10 }));
+    try {
+      const big = (
+        await server.rawRequest(
+          'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n',
+        )
+      ).toString('latin1');
+      expect(big).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+      const { connect: netConnect } = await import('node:net');
+      const socket = netConnect(server.port, '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (c: Buffer) => {
+        received.push(c);
+        if (Buffer.concat(received).toString('latin1') === 'HTTP/1.1 100 Continue\r\n\r\n') {
+          socket.end('0123');
+        }
+      });
+      socket.write(
+        'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\nExpect: 100-continue\r\n\r\n',
+      );
+      await new Promise((r) => socket.once('close', r));
+      const text = Buffer.concat(received).toString('latin1');
+      expect(text.startsWith('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n')).toBe(true);
+      expect(text.endsWith('4 bytes')).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
