@@ -160,9 +160,9 @@ export type OAuth2MixinClass<TBase extends RequestHandlerConstructor> = TBase &
  *   override OAUTH_AUTHORIZE_URL = 'https://auth.globus.org/v2/oauth2/authorize';
  *   override OAUTH_ACCESS_TOKEN_URL = 'https://auth.globus.org/v2/oauth2/token';
  *   override async get() {
- *     const { key, secret, redirectUri, scope } = this.settings.globusOauth;
+ *     const { key, secret, redirectUri } = GLOBUS; // from the application's configuration
  *     if (this.getQueryArgument('code', undefined) === undefined) {
- *       return this.authorizeRedirect({ redirectUri, clientId: key, scope });
+ *       return this.authorizeRedirect({ redirectUri, clientId: key, scope: ['openid', 'email'] });
  *     }
  *     const tokens = await this.getAuthenticatedUser({ clientId: key, clientSecret: secret });
  *     const user = await this.oauth2Request(USERINFO_URL, { accessToken: tokens.access_token, bearer: true });

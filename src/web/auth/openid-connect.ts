@@ -7,7 +7,6 @@ import type { RequestHandler } from '../request-handler.js';
 import type { AsyncHTTPClient } from '../http-client.js';
 import { HttpError } from '../web-errors.js';
 import { AuthError } from './auth-error.js';
-import { authValuesEqual } from './auth-state.js';
 import {
   DEFAULT_AUTH_STATE_COOKIE,
   DEFAULT_AUTH_STATE_MAX_AGE,
@@ -275,17 +274,19 @@ export class OpenIdConnect {
     }
     assertNoCallbackError(handler);
     const meta = await this.discover();
+    // RFC 9207: the iss parameter tells which provider sent the browser back,
+    // against mix-up attacks when an application trusts several providers.
     const iss = handler.getQueryArgument('iss', undefined);
-    if (
-      iss !== undefined
-        ? !authValuesEqual(iss, this.issuer)
-        : meta.raw.authorization_response_iss_parameter_supported === true
-    ) {
+    if (iss === undefined && meta.raw.authorization_response_iss_parameter_supported === true) {
       throw new AuthError(
         'VESPER_WEB_AUTH_ISSUER_MISMATCH',
-        iss === undefined
-          ? 'The callback lacks the iss parameter the provider promises (RFC 9207).'
-          : 'The callback came from another issuer than the one the login was sent to (RFC 9207).',
+        'The callback lacks the iss parameter the provider promises (RFC 9207).',
+      );
+    }
+    if (iss !== undefined && iss !== this.issuer) {
+      throw new AuthError(
+        'VESPER_WEB_AUTH_ISSUER_MISMATCH',
+        'The callback came from another issuer than the one the login was sent to (RFC 9207).',
       );
     }
     const client = this.#client();

@@ -318,6 +318,15 @@ describe('OpenIdConnect', () => {
     expect(counts.token).toBe(0);
   });
 
+  it('refuses a callback naming another issuer (RFC 9207)', async () => {
+    const browser = new TestBrowser();
+    const { callback } = await startLogin(browser);
+    const forged = new URL(callback);
+    forged.searchParams.set('iss', 'https://evil.example');
+    expect((await browser.request(forged.toString())).status).toBe(403);
+    expect(counts.token).toBe(0);
+  });
+
   it('answers 502 when the token endpoint fails', async () => {
     behaviour.tokenStatus = 500;
     expect((await login()).status).toBe(502);
