@@ -40,6 +40,16 @@ class ReverseHandler extends RequestHandler {
   }
 }
 
+class Latin1Handler extends RequestHandler {
+  override decodeArgument(value: Buffer): string {
+    return value.toString('latin1');
+  }
+
+  override get(word?: string): void {
+    this.write(`${word} ${this.getArgument('q', '')}`);
+  }
+}
+
 class CustomNotFound extends RequestHandler {
   override prepare(): void {
     this.setStatus(404);
@@ -117,6 +127,7 @@ describe('Application routing', () => {
       ['/host', HostHandler],
       ['/item/([^/]+)/(\\d+)', ArgsHandler, {}, 'item'],
       ['/reverse', ReverseHandler],
+      ['/latin1/(.*)', Latin1Handler],
     ]);
     app.addHandlers('www\\.example\\.com', [['/host', FirstHandler]]);
     app.addHandlers('.*\\.example\\.com', [
@@ -163,6 +174,12 @@ describe('Application routing', () => {
     const res = await server.fetch('/files/%FF%FE');
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(errorPage(400, 'Bad Request'));
+  });
+
+  it('decodes path groups and arguments through an overridden decodeArgument', async () => {
+    const res = await server.fetch('/latin1/caf%E9?q=%E9t%E9');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('café été');
   });
 
   it('uses the first rule that matches', async () => {
