@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Application } from '../../src/web/application.js';
+import { RequestHandler } from '../../src/web/request-handler.js';
+import { startTestServer, type TestServer } from '../../src/web/testing.js';
 import { isVesperError } from '../../src/shared/errors/index.js';
 import { HTTPServerRequest } from '../../src/web/http-server-request.js';
 import {
@@ -841,5 +844,56 @@ describe('HTTPServerRequest', () => {
     expect(t).toBeGreaterThanOrEqual(0.015);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(r.requestTime()).toBe(t);
+  });
+});
+
+describe('form bodies through a real server', () => {
+  class UploadHandler extends RequestHandler {
+    override post(): void {
+      const files = this.request.files['f'] ?? [];
+      this.write({
+        a: this.getArguments('a'),
+        files: files.map((f) => [f.filename, f.contentType, f.body.toString('latin1')]),
+      });
+    }
+  }
+  let server: TestServer | undefined;
+  const start = async (): Promise<TestServer> =>
+    (server ??= await startTestServer(new Application([['/up', UploadHandler]])));
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('delivers multipart fields and files to the handler', async () => {
+    const s = await start();
+    const body = crlf(`--b
+Content-Disposition: form-data; name="a"
+
+1
+--b
+Content-Disposition: form-data; name="f"; filename*=UTF-8''%E2%9C%93.txt
+Content-Type: text/plain
+
+x\0y
+--b--
+`);
+    const r = await s.fetch('/up?a=0', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary="b"' },
+      body,
+    });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ a: ['0', '1'], files: [['✓.txt', 'text/plain', 'x\0y']] });
+  });
+
+  it('answers 400 to a body with more than 100 parts', async () => {
+    const s = await start();
+    const part = 'Content-Disposition: form-data; name="a"\n\nx\n';
+    const r = await s.fetch('/up', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=b' },
+      body: crlf(`--b\n${part}`.repeat(101) + '--b--'),
+    });
+    expect(r.status).toBe(400);
   });
 });
