@@ -81,7 +81,7 @@ function contentRange(start: number | undefined, end: number | undefined, total:
   return `bytes ${start ?? 0}-${(end || total) - 1}/${total}`;
 }
 
-/** The same, synchronously (for `makeStaticUrl`, which templates call synchronously). */
+/** Hashes a file with synchronous 64 KiB reads (for `makeStaticUrl`, which templates call synchronously). */
 function hashFileSync(absPath: string, algorithm: string): string {
   const hash = createHash(algorithm);
   const fd = openSync(absPath, 'r');
