@@ -95,6 +95,22 @@ class Throws extends RequestHandler {
   }
 }
 
+class PathArgsInPrepare extends RequestHandler {
+  static userLookups = 0;
+
+  override getCurrentUser(): unknown {
+    PathArgsInPrepare.userLookups++;
+    return 'user-from-lookup';
+  }
+
+  override prepare(): void {
+    const seen = { args: this.pathArgs, kwargs: this.pathKwargs };
+    const users = [this.currentUser, this.currentUser];
+    this.currentUser = 'assigned';
+    void this.finish({ ...seen, users, after: String(this.currentUser) });
+  }
+}
+
 class FlushThenThrow extends RequestHandler {
   override async get(): Promise<void> {
     this.write('streamed part');
@@ -119,6 +135,8 @@ describe('request handler life cycle', () => {
           ['/hangs', Hangs],
           ['/throws', Throws],
           ['/flush-then-throw', FlushThenThrow],
+          ['/pathargs/(\\w+)', PathArgsInPrepare],
+          ['/pathkwargs/(?<name>\\w+)', PathArgsInPrepare],
         ],
         { log },
       ),
@@ -139,6 +157,27 @@ describe('request handler life cycle', () => {
     const res = await server.fetch('/async-prepare');
     expect(await res.text()).toBe('from prepare');
     expect(events).toEqual(['async-prepare', 'async-onFinish']);
+  });
+
+  it('has the path arguments already decoded when prepare runs', async () => {
+    expect(await (await server.fetch('/pathargs/abc')).json()).toMatchObject({
+      args: ['abc'],
+      kwargs: {},
+    });
+    expect(await (await server.fetch('/pathkwargs/xyz')).json()).toMatchObject({
+      args: [],
+      kwargs: { name: 'xyz' },
+    });
+  });
+
+  it('looks the current user up once, and lets it be assigned', async () => {
+    PathArgsInPrepare.userLookups = 0;
+    const body = await (await server.fetch('/pathargs/u')).json();
+    expect(body).toMatchObject({
+      users: ['user-from-lookup', 'user-from-lookup'],
+      after: 'assigned',
+    });
+    expect(PathArgsInPrepare.userLookups).toBe(1);
   });
 
   it('finishes automatically after an async verb method', async () => {
