@@ -81,6 +81,26 @@ function contentRange(start: number | undefined, end: number | undefined, total:
   return `bytes ${start ?? 0}-${(end || total) - 1}/${total}`;
 }
 
+/**
+ * Hashes a file through one reused 64 KiB buffer (`update` copies what it is
+ * given), so hashing any file leaves no garbage behind.
+ */
+async function hashFile(absPath: string, algorithm: string): Promise<string> {
+  const hash = createHash(algorithm);
+  const file = await open(absPath, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, CHUNK_SIZE, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('hex');
+}
+
 /** Hashes a file with synchronous 64 KiB reads (for `makeStaticUrl`, which templates call synchronously). */
 function hashFileSync(absPath: string, algorithm: string): string {
   const hash = createHash(algorithm);
@@ -384,6 +404,10 @@ export class StaticFileHandler extends RequestHandler {
    * subclass serving other content gets versions of that content.
    */
   static async getContentVersion(absPath: string): Promise<string> {
+    // The file as it is on disk: hash it through one reused buffer.
+    if (this.getContent === StaticFileHandler.getContent) {
+      return hashFile(absPath, this.VERSION_HASH_ALGORITHM);
+    }
     const hash = createHash(this.VERSION_HASH_ALGORITHM);
     const content = this.getContent(absPath);
     if (Buffer.isBuffer(content)) hash.update(content);

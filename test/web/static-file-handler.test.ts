@@ -689,6 +689,7 @@ describe('large files', () => {
       .digest('hex');
     expect(r.headers['etag']).toBe(`"${expected}"`);
     expect(r.headers['content-length']).toBe(String(32 * 1024 ** 2));
-    expect(r.rssGrowth).toBeLessThan(16 * 1024 ** 2);
+    // Reading the file into memory would add its 32 MiB; hashing reuses one 64 KiB buffer.
+    expect(r.rssGrowth).toBeLessThan(12 * 1024 ** 2);
   });
 });
