@@ -3,9 +3,9 @@
  * optional TCP+TLS listener feeding {@link AccountdConnection}s, with a cap on
  * connections at once and a draining `close()`.
  */
-import { chmod, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { VesperError } from '../../shared/errors/index.js';
 import { silentLogger, type Logger } from '../../shared/log/index.js';
@@ -111,8 +111,18 @@ export class AccountdServer {
     const server = createServer((socket) =>
       this.#accept(socket, { label: 'local', trusted: true }),
     );
-    await listen(server, (s, cb) => s.listen(path, cb));
-    await chmod(path, 0o600);
+    // Bind under a temporary name and rename once the mode is 0600, so the
+    // socket is never reachable with the umask's looser mode.
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    await unlink(temp).catch(() => undefined);
+    await listen(server, (s, cb) => s.listen(temp, cb));
+    try {
+      await chmod(temp, 0o600);
+      await rename(temp, path);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
     this.#servers.push(server);
     this.#socketPaths.push(path);
     this.#log.info({ listen: path }, `accountd listening on ${path}`);

@@ -1,19 +1,46 @@
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAccountRecord } from '../../../src/accountd/store/account-record.js';
-import { ensureBuilt, ROOT } from '../built.js';
+import { ROOT } from '../built.js';
 import { makeStore, tempDirs } from '../helpers.js';
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanup());
-beforeAll(() => ensureBuilt(['src/accountd/store/account-store.js']), 120_000);
+
+/**
+ * The store compiled on its own into a private directory: the child must not
+ * import from `dist/`, which other test files may be rebuilding meanwhile.
+ */
+let storeModule = '';
+const buildDir = mkdtempSync(join(tmpdir(), 'vesper-store-build-'));
+beforeAll(() => {
+  execFileSync(
+    'npx',
+    [
+      'tsc',
+      ...['--outDir', buildDir, '--rootDir', ROOT, '--module', 'nodenext'],
+      ...['--moduleResolution', 'nodenext', '--target', 'es2023', '--types', 'node'],
+      ...[
+        '--ignoreConfig',
+        '--skipLibCheck',
+        '--strict',
+        join(ROOT, 'src/accountd/store/account-store.ts'),
+      ],
+    ],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
+  writeFileSync(join(buildDir, 'package.json'), '{"type":"module"}\n');
+  storeModule = pathToFileURL(join(buildDir, 'src/accountd/store/account-store.js')).href;
+}, 120_000);
+afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
 
 /** A writer that rewrites three records as fast as it can, with records of varying size. */
-const WRITER = `
-import { AccountStore } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/accountd/store/account-store.js')).href)};
+const writer = (): string => `
+import { AccountStore } from ${JSON.stringify(storeModule)};
 const [root] = process.argv.slice(2);
 const store = new AccountStore({
   dir: root + '/accounts', mailDir: root + '/mail', quotaDefaults: { bytes: 0, messages: 0 },
@@ -50,7 +77,7 @@ describe('a writer killed with SIGKILL', () => {
     const store = await makeStore(root);
     for (const name of ['alice', 'bob', 'carol']) await store.create(name, 'secret-pw-1');
     const script = join(root, 'writer.mjs');
-    writeFileSync(script, WRITER);
+    writeFileSync(script, writer());
     for (const afterMs of [37, 101, 263]) {
       await runAndKill(script, root, afterMs);
       for (const name of ['alice', 'bob', 'carol']) {

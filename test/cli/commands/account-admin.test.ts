@@ -157,8 +157,9 @@ describe('vesper adduser', () => {
         'vesper adduser: stdin is not a terminal: give the password with --password-stdin\n',
       ],
     ];
-    for (const [args, message] of cases) {
-      const r = await vesper(args);
+    const runs = await Promise.all(cases.map(([args]) => vesper(args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = runs[i]!;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.startsWith(message), r.stderr).toBe(true);
       expect(r.stderr).toContain("Run 'vesper adduser --help' for usage.");
@@ -282,7 +283,10 @@ describe('vesper users', () => {
 
 describe('vesper accountd', () => {
   async function waitFor(path: string): Promise<void> {
-    for (let i = 0; i < 200 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 25));
+    // Start-up hashes the demo passwords at full cost: allow for a loaded machine.
+    for (let i = 0; i < 1200 && !existsSync(path); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   it('serves the demo accounts, refuses a second server, and stops on SIGTERM with exit 0', async () => {
