@@ -285,9 +285,11 @@ export class AccountdClient {
   /**
    * Drains: waits for the calls already made, then ends the connection with
    * `LOGOUT`. The credentials are kept, so a later call reconnects and logs in
-   * again (a dormant session uses this). Idempotent while in progress.
+   * again (a dormant session uses this). Idempotent while in progress; does
+   * nothing after {@link destroy}.
    */
   close(): Promise<void> {
+    if (this.#destroyed) return Promise.resolve();
     this.#closing ??= this.#serial(async () => {
       const conn = this.#conn;
       this.#conn = undefined;

@@ -147,6 +147,7 @@ describe('AccountdClient', () => {
     await c.login('alice', 'secret-pw-1');
     c.destroy();
     c.destroy();
+    await c.close();
     await expect(c.quota()).rejects.toMatchObject({ code: 'VESPER_ACCOUNTD_CLIENT_DESTROYED' });
   });
 
