@@ -184,6 +184,38 @@ describe('AccountdClient', () => {
     expect(sockets).toHaveLength(2);
   });
 
+  it('retries a repeatable command once when the connection drops under it, but not PASSWORD', async () => {
+    const root = dirs.make();
+    const path = join(root, 'flaky.sock');
+    let connections = 0;
+    const sockets: Socket[] = [];
+    const flaky: Server = createServer((s) => {
+      sockets.push(s);
+      const nth = ++connections;
+      s.on('data', () => {
+        // Every odd connection drops the first command it gets, unanswered.
+        if (nth % 2 === 1) s.destroy();
+        else s.write('OK\r\n');
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(path, r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          flaky.close(() => r());
+        }),
+    );
+    const c = client(path);
+    await c.noop();
+    expect(connections).toBe(2);
+    await c.close();
+    await expect(c.password('old-pw-1x', 'new-pw-2x')).rejects.toMatchObject({
+      code: 'VESPER_ACCOUNTD_CONNECTION_CLOSED',
+    });
+    expect(connections).toBe(3);
+  });
+
   it('serialises concurrent calls on one connection', async () => {
     const { path } = await setup();
     const c = client(path);
