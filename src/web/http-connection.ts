@@ -126,7 +126,8 @@ export class ServerResponseConnection implements HTTPConnection {
  * An {@link HTTPConnection} over the raw socket of a request that came through
  * the `'upgrade'` event but is answered as plain HTTP (a 404 or a refused
  * WebSocket handshake): it writes the status line, the headers (with
- * `Connection: close`) and the body itself, then closes the socket.
+ * `Connection: close`) and the body itself, then closes the socket and
+ * destroys it once the answer is flushed.
  */
 export class RawSocketConnection implements HTTPConnection {
   readonly upgrade: UpgradeInfo;
@@ -205,8 +206,16 @@ export class RawSocketConnection implements HTTPConnection {
     this.#finished = true;
     this.#closeCallback = null;
     if (this.closed) return;
-    if (this.#chunked) this.#socket.end('0\r\n\r\n');
-    else this.#socket.end();
+    const socket = this.#socket;
+    // The server keeps half-open sockets, so a client that never closes its
+    // side would pin the descriptor: destroy once the answer is flushed, and
+    // in any case within 10 s.
+    const timer = setTimeout(() => socket.destroy(), 10_000);
+    timer.unref();
+    socket.once('finish', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+    if (this.#chunked) socket.end('0\r\n\r\n');
+    else socket.end();
   }
 
   setCloseCallback(cb: (() => void) | null): void {

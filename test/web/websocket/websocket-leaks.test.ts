@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import {
   MemoryTokenStore,
+  RequestHandler,
   WebSocketHandler,
   WebSocketTokenAuth,
   websocketConnect,
@@ -16,6 +17,11 @@ class Echo extends WebSocketHandler {
   }
 }
 class Guarded extends WebSocketTokenAuth(Echo) {}
+class Plain extends RequestHandler {
+  override get() {
+    this.write('plain page');
+  }
+}
 
 const servers = new Servers();
 const store = new MemoryTokenStore();
@@ -26,6 +32,7 @@ beforeAll(async () => {
     [
       ['/echo', Echo],
       ['/guarded', Guarded],
+      ['/plain', Plain],
     ],
     { websocketTokenStore: store },
   );
@@ -109,6 +116,36 @@ describe('WebSocket file descriptors', () => {
       ),
     );
     // Only our 50 client ends remain open: the server destroyed its sockets.
+    expect(await settleTo(baseline + 50)).toBe(baseline + 50);
+    for (const socket of clients) socket.destroy();
+    expect(await settleTo(baseline)).toBe(baseline);
+  });
+
+  it('destroys an upgrade answered as plain HTTP (no route, plain handler) while the client keeps its side open', async () => {
+    const baseline = await settleTo(fdCount());
+    const clients: Socket[] = [];
+    const heads: string[] = [];
+    await Promise.all(
+      ['/nowhere', '/plain'].flatMap((path) =>
+        Array.from(
+          { length: 25 },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const socket = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+              clients.push(socket);
+              let answer = '';
+              socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+              socket.on('error', reject);
+              socket.once('end', () => {
+                heads.push(answer.slice(0, answer.indexOf('\r\n')));
+                resolve();
+              });
+              socket.write(handshake(server.port, path));
+            }),
+        ),
+      ),
+    );
+    expect(new Set(heads)).toEqual(new Set(['HTTP/1.1 404 Not Found', 'HTTP/1.1 200 OK']));
     expect(await settleTo(baseline + 50)).toBe(baseline + 50);
     for (const socket of clients) socket.destroy();
     expect(await settleTo(baseline)).toBe(baseline);
