@@ -33,7 +33,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    // Plain JavaScript outside the TypeScript project: browser scripts served by apps, build scripts.
+    files: ['eslint.config.js', 'scripts/**/*.mjs', 'src/apps/*/static/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
 );
