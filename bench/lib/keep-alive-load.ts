@@ -45,6 +45,10 @@ export interface LoadResult {
    * garbage), warm-up included: every failure counts.
    */
   failed: number;
+  /** Requests in flight when `stop()` was called. */
+  inFlightAtStop: number;
+  /** Of those, how many were answered as expected. */
+  completedAfterStop: number;
   /** Complete responses with an unexpected status or body size. */
   badStatus: number;
   /** Connection attempts that failed (refused, reset before any request). */
@@ -209,6 +213,7 @@ export class KeepAliveLoad {
   #failed = 0;
   #badStatus = 0;
   #connectErrors = 0;
+  #completedAfterStop = 0;
   #timer: NodeJS.Timeout | null = null;
   #drained: (() => void) | null = null;
 
@@ -258,7 +263,8 @@ export class KeepAliveLoad {
     this.#measuring = false;
     this.running = false;
     const limit = this.#options.requestTimeoutMs ?? 10_000;
-    if (this.#inFlight() > 0) {
+    const inFlightAtStop = this.#inFlight();
+    if (inFlightAtStop > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, limit);
         this.#drained = () => {
@@ -277,6 +283,8 @@ export class KeepAliveLoad {
       durationMs: Math.round(durationMs),
       ok: this.#ok,
       failed: this.#failed,
+      inFlightAtStop,
+      completedAfterStop: this.#completedAfterStop,
       badStatus: this.#badStatus,
       connectErrors: this.#connectErrors,
       rps: durationMs > 0 ? Math.round((this.#ok * 1000) / durationMs) : 0,
@@ -285,6 +293,16 @@ export class KeepAliveLoad {
       maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
       statuses: { ...this.#statuses },
       errors: { ...this.#errors },
+    };
+  }
+
+  /** The counters so far (for watching a run while something happens to the server). */
+  progress(): { ok: number; failed: number; badStatus: number; connectErrors: number } {
+    return {
+      ok: this.#ok,
+      failed: this.#failed,
+      badStatus: this.#badStatus,
+      connectErrors: this.#connectErrors,
     };
   }
 
@@ -307,9 +325,17 @@ export class KeepAliveLoad {
 
   /** @internal A complete response. */
   response(r: ParsedResponse, latencyMs: number): void {
+    const size = this.#options.expectBodyBytes;
+    const expected =
+      r.status === (this.#options.expectStatus ?? 200) &&
+      (size === undefined || r.bodyBytes === size);
+    if (!this.running) {
+      if (expected) this.#completedAfterStop += 1;
+      else this.#badStatus += 1;
+      return;
+    }
     if (!this.#measuring) return;
     this.#statuses[r.status] = (this.#statuses[r.status] ?? 0) + 1;
-    const size = this.#options.expectBodyBytes;
     if (
       r.status !== (this.#options.expectStatus ?? 200) ||
       (size !== undefined && r.bodyBytes !== size)

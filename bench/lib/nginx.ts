@@ -45,6 +45,15 @@ export function findNginx(): Promise<string> {
   });
 }
 
+/** nginx's version (`1.22.1`), from `nginx -v`; `unknown` when it cannot be read. */
+export function nginxVersion(binary: string): Promise<string> {
+  return new Promise((r) => {
+    execFile(binary, ['-v'], (_err, stdout, stderr) => {
+      r(/nginx\/(\S+)/.exec(`${stdout}${stderr}`)?.[1] ?? 'unknown');
+    });
+  });
+}
+
 /** A free TCP port on 127.0.0.1 at the time of asking. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {

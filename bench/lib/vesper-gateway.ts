@@ -1,0 +1,281 @@
+/**
+ * @module Runs the built `vesper start` (dist/src/cli/main.js) as a real
+ * gateway for benchmarks and end-to-end tests: a temporary directory with a
+ * configuration on a free loopback port and a private var/, a minimal
+ * environment, its own process group, and a `stop()` that leaves no process
+ * of it behind (session processes included, though they are detached).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VesperError } from '../../src/shared/errors/index.js';
+import { freePort } from './nginx.js';
+
+/** The built program, from `bench/lib` or `dist/bench/lib`. */
+export function vesperMain(): string {
+  const here = fileURLToPath(import.meta.url);
+  const up = here.includes(join('dist', 'bench')) ? ['..', '..', '..', '..'] : ['..', '..', '..'];
+  return resolve(here, ...up, 'dist', 'src', 'cli', 'main.js');
+}
+
+/** How to run the gateway. */
+export interface GatewayOptions {
+  /** Frontend workers (`min_servers` = `max_servers`). Default 2. */
+  workers?: number;
+  /** `session.external`: do not start the session server. Default false. */
+  sessionExternal?: boolean;
+  /** `accountd.demo_users`. Default true. */
+  demoUsers?: boolean;
+  /** pino level. Default `warn`. */
+  logLevel?: string;
+  /** Extra YAML appended to the generated configuration file (top-level keys not written above). */
+  extraYaml?: string;
+  /** Extra `--config-option KEY=VALUE` arguments. */
+  options?: string[];
+  /** How long to wait for `/_health` to answer 200. Default 20 s. */
+  startTimeoutMs?: number;
+}
+
+/** The configuration file for a gateway on `port` with its var/ under `dir`. */
+export function gatewayConfig(options: GatewayOptions, dir: string, port: number): string {
+  const workers = options.workers ?? 2;
+  return `paths:
+  var: ${join(dir, 'var')}
+log:
+  level: ${options.logLevel ?? 'warn'}
+  access: false
+frontend:
+  listen:
+    - { port: ${port}, host: 127.0.0.1 }
+  min_servers: ${workers}
+  min_spare: 0
+  max_servers: ${workers}
+session:
+  external: ${options.sessionExternal ?? false}
+accountd:
+  demo_users: ${options.demoUsers ?? true}
+${options.extraYaml ?? ''}`;
+}
+
+/** Process ids of every live descendant of `root`, from /proc (Linux). */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name (field 2) may hold spaces and parentheses: skip past its last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number): void => {
+    for (const c of children.get(pid) ?? []) {
+      found.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+/** True while process `pid` exists (and is not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves with the status of `GET path` on 127.0.0.1:`port`, or 0 when the connection fails. */
+function status(port: number, path: string): Promise<number> {
+  return new Promise((r) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => r(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => r(0));
+    req.end();
+  });
+}
+
+/** How the master process ended. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running `vesper start`. */
+export class VesperGateway {
+  /** The loopback HTTP port. */
+  readonly port: number;
+  /** The temporary directory (config file, var/). */
+  readonly dir: string;
+  /** The configuration file. */
+  readonly configFile: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<ExitStatus>;
+  /** Every process seen under the master, so that none outlives `stop()`. */
+  readonly #seen = new Set<number>();
+  #output = '';
+  #stopped: Promise<ExitStatus> | null = null;
+
+  private constructor(port: number, dir: string, configFile: string, child: ChildProcess) {
+    this.port = port;
+    this.dir = dir;
+    this.configFile = configFile;
+    this.#child = child;
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.#output += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.#output += d));
+    this.#exited = new Promise((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        r({ code: child.exitCode, signal: child.signalCode });
+      } else child.once('exit', (code, signal) => r({ code, signal }));
+    });
+  }
+
+  /**
+   * Writes a configuration, starts `node dist/src/cli/main.js start` and waits
+   * until `/_health` answers 200.
+   * @throws VesperError `VESPER_BENCH_NOT_BUILT` when the program is not
+   * built, `VESPER_BENCH_GATEWAY_FAILED` with its output when it exits or does
+   * not become healthy in time (nothing is left running).
+   */
+  static async start(options: GatewayOptions = {}): Promise<VesperGateway> {
+    const main = vesperMain();
+    if (!existsSync(main)) {
+      throw new VesperError(
+        'VESPER_BENCH_NOT_BUILT',
+        `${main} is missing: build with npm run build.`,
+      );
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'vesper-gw-'));
+    const port = await freePort();
+    const configFile = join(dir, 'vesper.yaml');
+    writeFileSync(configFile, gatewayConfig(options, dir, port));
+    const args = [main, 'start', '--config', configFile];
+    for (const o of options.options ?? []) args.push('--config-option', o);
+    const child = spawn(process.execPath, args, {
+      cwd: dir,
+      // A minimal environment: nothing of this process's leaks into the gateway.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', TZ: 'UTC' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that stop() can end every process of it.
+      detached: true,
+    });
+    const gateway = new VesperGateway(port, dir, configFile, child);
+    const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+    let exited = false;
+    void gateway.#exited.then(() => (exited = true));
+    while (!exited && Date.now() < deadline) {
+      if ((await status(port, '/_health')) === 200) {
+        gateway.#remember();
+        return gateway;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const output = gateway.output;
+    await gateway.stop();
+    throw new VesperError(
+      'VESPER_BENCH_GATEWAY_FAILED',
+      `vesper start ${exited ? 'exited' : 'did not become healthy in time'}:\n${output.trim()}`,
+    );
+  }
+
+  /** The master's process id. */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** Everything the gateway wrote to stdout and stderr so far. */
+  get output(): string {
+    return this.#output;
+  }
+
+  /** `<var>/sockets`, the default `session.socket_dir`. */
+  get socketDir(): string {
+    return join(this.dir, 'var', 'sockets');
+  }
+
+  /** Resolves when the master exits. */
+  get exited(): Promise<ExitStatus> {
+    return this.#exited;
+  }
+
+  /** The live descendants of the master now (workers, session server, accountd, sessions). */
+  processes(): number[] {
+    const pids = descendants(this.pid);
+    for (const p of pids) this.#seen.add(p);
+    return pids;
+  }
+
+  /** Sends `signal` to the master only. */
+  signal(signal: NodeJS.Signals): void {
+    this.#remember();
+    process.kill(this.pid, signal);
+  }
+
+  /**
+   * Stops the gateway: SIGTERM to the master, up to `graceMs` (default 15 s)
+   * to exit, then SIGKILL to its process group and to every process ever seen
+   * under it (detached session processes included); removes the directory.
+   * Resolves with how the master ended. Idempotent.
+   */
+  stop(graceMs = 15_000): Promise<ExitStatus> {
+    this.#stopped ??= (async () => {
+      this.#remember();
+      if (this.#child.exitCode === null && this.#child.signalCode === null) {
+        try {
+          process.kill(this.pid, 'SIGTERM');
+        } catch {
+          // Exited meanwhile.
+        }
+      }
+      const timer = new Promise<null>((r) => setTimeout(() => r(null), graceMs).unref());
+      const status = (await Promise.race([this.#exited, timer])) ?? null;
+      this.kill();
+      const final = status ?? (await this.#exited);
+      rmSync(this.dir, { recursive: true, force: true });
+      return final;
+    })();
+    return this.#stopped;
+  }
+
+  /** SIGKILL to the master's process group and to every process seen under it. */
+  kill(): void {
+    this.#remember();
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // The group is gone.
+    }
+    for (const p of this.#seen) {
+      try {
+        if (isAlive(p)) process.kill(p, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+
+  #remember(): void {
+    if (this.#child.pid !== undefined) this.processes();
+  }
+}
