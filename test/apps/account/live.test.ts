@@ -135,6 +135,7 @@ describe('the live channel', () => {
       const err = await open(f, bad).catch((e: unknown) => e);
       expect(err, bad).toBeInstanceOf(WebSocketHandshakeError);
       expect((err as WebSocketHandshakeError).statusCode).toBe(401);
+      expect((err as WebSocketHandshakeError).headers.get('X-Frame-Options')).toBe('DENY');
     }
   });
 
