@@ -1,21 +1,25 @@
 /**
- * @module The gateway's session-URL proxy against nginx (DESIGN.md §7): one
- * session backend on a Unix socket serving a 2 KiB page, loaded over
- * keep-alive connections three ways in one run: directly on its socket (no
- * proxy), through nginx from the distribution (the reference), and through the
- * built `vesper start` with as many workers as nginx. Prints requests per
- * second and p50/p99 latency for each, and the gateway's figures as ratios to
- * nginx's, against the targets (throughput at least 0.6 x nginx, p99 no worse
- * than 1.5 x nginx's). The load generator runs in a child process of its own.
+ * @module The gateway's session-URL proxy against nginx (DESIGN.md §7). The
+ * built `vesper start` runs with the benchmark's session application; one
+ * login (the demo user alice, through `POST /login`) starts a real session
+ * process whose `page` is a fixed 2 KiB HTML page. That session is then
+ * loaded over keep-alive connections three ways in one run: on its Unix
+ * socket directly (no proxy), through nginx from the distribution (the
+ * reference, proxying to the same socket) and through the gateway, each proxy
+ * with two workers. Prints requests per second and p50/p99 latency for each,
+ * and the gateway's figures as ratios to nginx's, against the targets
+ * (throughput at least 0.6 x nginx, p99 no worse than 1.5 x nginx's). The load
+ * generator runs in a child process of its own.
  */
-import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { newSessionKey, sessionSocketPath } from '../src/session/session-identity.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sessionSocketPath } from '../src/session/session-identity.js';
 import type { LoadOptions, LoadResult, LoadTarget } from './lib/keep-alive-load.js';
 import { runLoadInChild } from './lib/load-in-child.js';
 import { findNginx, nginxVersion, NginxProxy } from './lib/nginx.js';
-import { PAGE_BYTES, PageBackend } from './lib/page-backend.js';
-import { VesperGateway } from './lib/vesper-gateway.js';
+import { PAGE_BYTES } from './lib/page-backend.js';
+import { login, VesperGateway } from './lib/vesper-gateway.js';
 import type { Benchmark } from './run.js';
 
 /** Frontend workers for both proxies. */
@@ -28,7 +32,10 @@ const REQUESTS_PER_CONNECTION = 1000;
 /** DESIGN.md §7 targets. */
 const MIN_RPS_RATIO = 0.6;
 const MAX_P99_RATIO = 1.5;
-const USER = 'bench';
+const USER = 'alice';
+const PASSWORD = 'vesper-demo-1';
+/** The compiled bench session application, next to this file's compiled form. */
+const APP = join(fileURLToPath(new URL('.', import.meta.url)), 'lib', 'bench-session-app.js');
 
 function line(label: string, r: LoadResult, ref?: LoadResult): string {
   const rps = `${String(r.rps).padStart(6)} req/s`;
@@ -47,21 +54,17 @@ function line(label: string, r: LoadResult, ref?: LoadResult): string {
 
 const bench: Benchmark = async (report) => {
   const binary = await findNginx();
-  const key = newSessionKey(18);
   const gateway = await VesperGateway.start({
     workers: WORKERS,
-    sessionExternal: true,
-    demoUsers: false,
-    options: [`frontend.max_requests_per_connection=${REQUESTS_PER_CONNECTION}`],
+    options: [
+      `session.app=${APP}`,
+      `frontend.max_requests_per_connection=${REQUESTS_PER_CONNECTION}`,
+    ],
   });
-  let backend: PageBackend | null = null;
   let nginx: NginxProxy | null = null;
   try {
-    // The frontend finds a session by its socket alone: a backend listening on
-    // the socket named for (user, key) is that session as far as it can tell.
-    mkdirSync(gateway.socketDir, { recursive: true, mode: 0o700 });
+    const { key, cookie } = await login(gateway.port, USER, PASSWORD);
     const socketPath = sessionSocketPath(gateway.socketDir, USER, key);
-    backend = await PageBackend.start({ socketPath, user: USER, key });
     nginx = await NginxProxy.start({
       binary,
       workers: WORKERS,
@@ -74,7 +77,7 @@ const bench: Benchmark = async (report) => {
       warmupMs: WARMUP_MS,
       durationMs: DURATION_MS,
       path: `/session/${USER}//page`,
-      headers: { cookie: `vesper_session=${key}` },
+      headers: { cookie },
       expectBodyBytes: PAGE_BYTES,
     });
     report(
@@ -96,7 +99,6 @@ const bench: Benchmark = async (report) => {
     );
   } finally {
     await nginx?.stop();
-    await backend?.stop();
     await gateway.stop();
   }
 };

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,82 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** What `POST /login` answered on success. */
+export interface LoginResult {
+  /** The session key. */
+  key: string;
+  /** Where the 303 points: `/session/<user>/<key>/<cmd>`. */
+  location: string;
+  /** The `Cookie` header value to send with session requests (`vesper_session=<key>`). */
+  cookie: string;
+}
+
+/** One request on a fresh connection; the body as text. */
+function exchange(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string | null,
+): Promise<{
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () =>
+        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+/**
+ * Logs `user` in as a browser would: `GET /login` for the XSRF cookie and
+ * form field, then `POST /login`.
+ * @throws VesperError `VESPER_BENCH_LOGIN_FAILED` unless the answer is a 303
+ * to a session URL with the session cookie.
+ */
+export async function login(port: number, user: string, password: string): Promise<LoginResult> {
+  const form = await exchange(port, 'GET', '/login', {}, null);
+  const xsrfCookie = (form.headers['set-cookie'] ?? [])
+    .map((c) => c.split(';', 1)[0]!)
+    .find((c) => c.startsWith('_xsrf='));
+  const field = /<input[^>]*name="_xsrf"[^>]*value="([^"]*)"/.exec(form.body)?.[1];
+  if (form.status !== 200 || xsrfCookie === undefined || field === undefined) {
+    throw new VesperError(
+      'VESPER_BENCH_LOGIN_FAILED',
+      `GET /login answered ${form.status} without an XSRF cookie and field.`,
+    );
+  }
+  const body = new URLSearchParams({ _xsrf: field, username: user, password }).toString();
+  const answer = await exchange(
+    port,
+    'POST',
+    '/login',
+    {
+      cookie: xsrfCookie,
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+  );
+  const location = typeof answer.headers.location === 'string' ? answer.headers.location : '';
+  const key = /^\/session\/[^/]+\/([^/]+)\//.exec(location)?.[1];
+  if (answer.status !== 303 || key === undefined) {
+    throw new VesperError(
+      'VESPER_BENCH_LOGIN_FAILED',
+      `POST /login answered ${answer.status}${location === '' ? '' : ` to ${location}`}.`,
+    );
+  }
+  return { key, location, cookie: `vesper_session=${key}` };
 }
 
 /** Resolves with the status of `GET path` on 127.0.0.1:`port`, or 0 when the connection fails. */
