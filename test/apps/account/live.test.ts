@@ -41,6 +41,15 @@ describe('the live channel', () => {
     expect(url).toBe(`/ws?ws_token=${t}`);
   });
 
+  it('answers 503 JSON when the token store cannot issue a token', async () => {
+    const f = await setup();
+    await f.tokens.close();
+    const page = await f.browser.get('/token');
+    expect(page.status).toBe(503);
+    expect(page.headers.get('content-type')).toBe('application/json; charset=UTF-8');
+    expect(JSON.parse(page.text)).toEqual({ error: 'unavailable' });
+  });
+
   it('greets, then pushes a forwarding change made through another page', async () => {
     const f = await setup();
     const ws = await open(f, (await token(f)).url);
