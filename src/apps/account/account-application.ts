@@ -48,11 +48,13 @@ export function buildAccountApplication(state: AccountState): Application {
     staticHandlerClass: AccountStaticHandler,
     xsrfCookies: true,
     // The browser sees the session under /session/<user>/; the cookie stays
-    // there, is hidden from scripts and is sent by same-site requests only.
+    // there and is hidden from scripts. Lax like the session cookie: with
+    // Strict, following a link from another site would arrive without it and
+    // the page would set a new token, failing the forms open in other tabs.
     xsrfCookieKwargs: {
       path: `/session/${ctx.user}/`,
       httpOnly: true,
-      sameSite: 'Strict',
+      sameSite: 'Lax',
       secure: ctx.clientTls,
     },
     defaultHandlerClass: NotFoundHandler,

@@ -81,11 +81,11 @@ describe('account pages', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
   });
 
-  it('scopes the XSRF cookie to the user session prefix, HttpOnly and SameSite=Strict', async () => {
+  it('scopes the XSRF cookie to the user session prefix, HttpOnly and SameSite=Lax', async () => {
     const { server } = await setup();
     const res = await server.fetch('/forwarding');
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('_xsrf='));
-    expect(cookie).toMatch(/; HttpOnly; Path=\/session\/alice\/; SameSite=Strict$/);
+    expect(cookie).toMatch(/; HttpOnly; Path=\/session\/alice\/; SameSite=Lax$/);
     expect(cookie).not.toMatch(/Secure|expires/i);
   });
 });
