@@ -124,7 +124,10 @@ export class AccountHandler extends RequestHandler {
   /** Account services being unavailable is expected: a warning without a stack. */
   override logException(err: unknown): void {
     if (err instanceof AccountServiceError) {
-      this.log.warn(`503 ${this.request.method} ${this.request.path}: ${err.message}`);
+      const line = `503 ${this.request.method} ${this.request.path}: ${err.message}`;
+      // A session without a password is a normal state, not something to warn about.
+      if (err.problem === 'no-credential') this.log.debug(line);
+      else this.log.warn(line);
       return;
     }
     super.logException(err);
