@@ -197,14 +197,19 @@ export function cidr(): Field<string> {
   });
 }
 
-/** A word naming a session application (`account`). */
+/**
+ * A session application: a word naming a built-in one (`account`), or the
+ * absolute path of a module exporting a factory (tests, benchmarks,
+ * third-party applications; see src/session/process/load-app.ts).
+ */
 export function appName(fallback: string): Field<string> {
   return leaf({
     read: (raw) =>
-      typeof raw === 'string' && /^[a-z][a-z0-9-]*$/.test(raw)
+      typeof raw === 'string' &&
+      (/^[a-z][a-z0-9-]*$/.test(raw) || (isAbsolute(raw) && /\.m?js$/.test(raw)))
         ? raw
         : {
-            error: `expected an application name (lower-case letters, digits and -), got ${describe(raw)}`,
+            error: `expected an application name (lower-case letters, digits and -) or an absolute path to a .js module, got ${describe(raw)}`,
           },
     default: fallback,
   });

@@ -72,7 +72,7 @@ describe('configuration problems', () => {
     ],
     [
       'session:\n  app: Account!\n',
-      "vesper.yaml:2: session.app: expected an application name (lower-case letters, digits and -), got 'Account!'",
+      "vesper.yaml:2: session.app: expected an application name (lower-case letters, digits and -) or an absolute path to a .js module, got 'Account!'",
     ],
     [
       'redis:\n  url: http://h\n',
