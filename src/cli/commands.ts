@@ -7,10 +7,18 @@ import { adduserCommand } from './commands/adduser.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { deluserCommand } from './commands/deluser.js';
 import { passwdCommand } from './commands/passwd.js';
+import { reloadCommand } from './commands/reload.js';
+import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
 import { usersCommand } from './commands/users.js';
 
 /** Every sub-command, in the order `vesper --help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  startCommand,
+  stopCommand,
+  reloadCommand,
+  statusCommand,
   checkConfigCommand,
   accountdCommand,
   adduserCommand,
