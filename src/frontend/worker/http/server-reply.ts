@@ -1,0 +1,194 @@
+/**
+ * @module The answer to one request on a client connection: status line, header fields and a body framed by length, chunks or close.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Which keep-alive wait follows a request (`frontend.timeout.idle`, `.icons`, `.session`). */
+export type KeepAliveKind = 'idle' | 'icons' | 'session';
+
+/** What the connection needs to know about a reply while and after it is written. */
+export interface ReplyOwner {
+  /** Called once when the reply has been completely handed to the socket. */
+  replyFinished(reply: ServerReply): void;
+  /** Gives the raw socket to the caller (WebSocket proxy); the connection forgets it. */
+  detach(): { socket: Socket; head: Buffer };
+}
+
+const NO_BODY_STATUS = (status: number): boolean =>
+  (status >= 100 && status < 200) || status === 204 || status === 304;
+
+/**
+ * Writes one response. Framing is chosen from the fields: a `Content-Length`
+ * is kept; otherwise HTTP/1.1 clients get chunked framing and HTTP/1.0
+ * clients a close-delimited body. `Connection` and `Transfer-Encoding` given
+ * by the caller are ignored: the reply decides them. Bodies of HEAD requests
+ * and of 1xx/204/304 answers are never written.
+ */
+export class ServerReply {
+  /** The keep-alive wait that follows this request; routes set it. */
+  kind: KeepAliveKind = 'idle';
+  /** Set to close the connection after this reply. */
+  closeAfter: boolean;
+  /** The status sent, once the head is written. */
+  status = 0;
+  /** Body bytes handed to the socket (framing excluded). */
+  bytes = 0;
+  readonly #socket: Socket;
+  readonly #owner: ReplyOwner;
+  readonly #head: boolean;
+  readonly #http11: boolean;
+  #headSent = false;
+  #chunked = false;
+  #noBody = false;
+  #finished = false;
+  #onFinish: (() => void) | null = null;
+
+  constructor(
+    socket: Socket,
+    owner: ReplyOwner,
+    options: { method: string; http11: boolean; keepAlive: boolean },
+  ) {
+    this.#socket = socket;
+    this.#owner = owner;
+    this.#head = options.method === 'HEAD';
+    this.#http11 = options.http11;
+    this.closeAfter = !options.keepAlive;
+  }
+
+  /** True once the status line has been written. */
+  get headSent(): boolean {
+    return this.#headSent;
+  }
+
+  /** True once {@link end} ran (or the socket was detached). */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Calls `listener` once when the reply ends, is aborted or gives its socket away (for the access log). */
+  onFinish(listener: () => void): void {
+    this.#onFinish = listener;
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    const listener = this.#onFinish;
+    this.#onFinish = null;
+    listener?.();
+  }
+
+  /** True when the socket can take more right now (backpressure). */
+  get writable(): boolean {
+    return !this.#socket.destroyed && this.#socket.writableNeedDrain !== true;
+  }
+
+  /** Calls `listener` once when the socket drains or closes. */
+  onceDrained(listener: () => void): void {
+    const done = (): void => {
+      this.#socket.off('drain', done);
+      this.#socket.off('close', done);
+      listener();
+    };
+    this.#socket.on('drain', done);
+    this.#socket.on('close', done);
+  }
+
+  /**
+   * Writes the status line and the fields.
+   * @throws Error when the head was already written.
+   */
+  writeHead(status: number, fields: readonly (readonly [string, string])[]): void {
+    if (this.#headSent) throw new Error('ServerReply: head already written');
+    this.#headSent = true;
+    this.status = status;
+    this.#noBody = this.#head || NO_BODY_STATUS(status);
+    let hasLength = false;
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    for (const [name, value] of fields) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection' || lower === 'transfer-encoding' || lower === 'keep-alive')
+        continue;
+      if (lower === 'content-length') hasLength = true;
+      text += `${name}: ${value}\r\n`;
+    }
+    if (!hasLength && !NO_BODY_STATUS(status)) {
+      if (this.#http11) {
+        this.#chunked = !this.#head;
+        if (this.#chunked) text += 'Transfer-Encoding: chunked\r\n';
+      } else this.closeAfter = true;
+    }
+    text += this.closeAfter ? 'Connection: close\r\n\r\n' : '\r\n';
+    this.#socket.write(text, 'latin1');
+  }
+
+  /** Writes body bytes; returns false when the caller should wait for {@link onceDrained}. */
+  write(chunk: Buffer | string): boolean {
+    if (!this.#headSent) throw new Error('ServerReply: write before writeHead');
+    if (this.#noBody || this.#finished || this.#socket.destroyed) return true;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    if (data.length === 0) return true;
+    this.bytes += data.length;
+    if (this.#chunked) {
+      this.#socket.cork();
+      this.#socket.write(`${data.length.toString(16)}\r\n`, 'latin1');
+      this.#socket.write(data);
+      const ok = this.#socket.write('\r\n', 'latin1');
+      this.#socket.uncork();
+      return ok;
+    }
+    return this.#socket.write(data);
+  }
+
+  /** Finishes the reply (writing `chunk` first when given). A second call does nothing. */
+  end(chunk?: Buffer | string): void {
+    if (this.#finished) return;
+    if (chunk !== undefined) this.write(chunk);
+    if (this.#chunked && !this.#socket.destroyed) this.#socket.write('0\r\n\r\n', 'latin1');
+    this.#finish();
+    this.#owner.replyFinished(this);
+  }
+
+  /** Writes a whole response with a `Content-Length`. */
+  send(
+    status: number,
+    fields: readonly (readonly [string, string])[],
+    body: Buffer | string,
+  ): void {
+    const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.#socket.cork();
+    this.writeHead(status, [...fields, ['Content-Length', String(data.length)]]);
+    this.end(data);
+    this.#socket.uncork();
+  }
+
+  /** Destroys the connection: for an answer that cannot be completed (the upstream failed mid-body). */
+  abort(): void {
+    if (this.#finished) return;
+    this.#finish();
+    this.#socket.destroy();
+    this.#owner.replyFinished(this);
+  }
+
+  /** Calls `listener` once if the client connection closes before this reply finished. */
+  onClientGone(listener: () => void): void {
+    if (this.#socket.destroyed) {
+      if (!this.#finished) queueMicrotask(listener);
+      return;
+    }
+    this.#socket.once('close', () => {
+      if (!this.#finished) listener();
+    });
+  }
+
+  /**
+   * Takes the socket away from the connection (for a WebSocket proxy): the
+   * connection stops reading and timing it. Returns the socket and any bytes
+   * the client already sent after the request head.
+   */
+  detach(): { socket: Socket; head: Buffer } {
+    this.#headSent = true;
+    this.#finish();
+    return this.#owner.detach();
+  }
+}
