@@ -8,6 +8,7 @@ import { checkConfigCommand } from './commands/check-config.js';
 import { deluserCommand } from './commands/deluser.js';
 import { passwdCommand } from './commands/passwd.js';
 import { reloadCommand } from './commands/reload.js';
+import { sessionServerCommand } from './commands/session-server.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
@@ -25,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   passwdCommand,
   deluserCommand,
   usersCommand,
+  sessionServerCommand,
 ];

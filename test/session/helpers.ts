@@ -3,11 +3,12 @@
  * the built session process, the test application transpiled for it, and
  * cleanup of every process a test started.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
+import { fetchStatus } from '../../src/session/server/control-client.js';
 import { loadConfigText, type VesperConfig } from '../../src/shared/config/index.js';
 import { ensureBuilt, ROOT } from '../accountd/built.js';
 
@@ -60,6 +61,12 @@ export class Cleanup {
   readonly #pids = new Set<number>();
   readonly #dirs = new Set<string>();
   readonly #closers: (() => Promise<void> | void)[] = [];
+  readonly #socketDirs = new Set<string>();
+
+  /** Kills, at cleanup, every session still answering on a socket in `dir`. */
+  sessionsIn(dir: string): void {
+    this.#socketDirs.add(dir);
+  }
 
   pid(pid: number): void {
     this.#pids.add(pid);
@@ -83,6 +90,19 @@ export class Cleanup {
         // Cleanup carries on.
       }
     }
+    for (const dir of this.#socketDirs) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir).filter((n) => n.startsWith('s-'));
+      } catch {
+        // No directory: nothing runs there.
+      }
+      for (const n of names) {
+        const st = await fetchStatus(join(dir, n), 1_000);
+        if (st.ok) this.#pids.add(st.value.pid);
+      }
+    }
+    this.#socketDirs.clear();
     for (const pid of this.#pids) {
       for (const target of [-pid, pid]) {
         try {
