@@ -163,8 +163,11 @@ export class WebSocketProxy {
     });
     upstream.on('response', (res: IncomingMessage) => {
       clearTimeout(timer);
+      // An answer other than 101 ends the backend connection too (captured now: res.socket is cleared at its end).
+      const backendSocket = res.socket;
       const drop = (): void => {
-        res.socket.destroy();
+        backendSocket.destroy();
+        upstream.destroy();
       };
       if (res.statusCode === 404 && res.headers['x-vesper-session'] === 'ended') {
         drop();

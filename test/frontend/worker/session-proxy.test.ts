@@ -1,0 +1,237 @@
+import { connect } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  KEY,
+  httpExchange,
+  parseResponse,
+  rawExchange,
+  removeDir,
+  sessionSocket,
+  startBackend,
+  startTestWorker,
+  statuses,
+  tempDir,
+  testConfig,
+  type Backend,
+  type TestWorker,
+} from './helpers.js';
+
+const dir = tempDir();
+let worker: TestWorker;
+const backends: Backend[] = [];
+
+beforeAll(async () => {
+  worker = await startTestWorker(testConfig(dir));
+});
+
+afterEach(async () => {
+  for (const b of backends.splice(0)) await b.close();
+});
+
+afterAll(async () => {
+  await worker.close(200);
+  removeDir(dir);
+});
+
+async function backend(
+  user = 'alice',
+  key = KEY,
+  handler?: Parameters<typeof startBackend>[1],
+): Promise<Backend> {
+  const b = await startBackend(sessionSocket(worker.config, user, key), handler);
+  backends.push(b);
+  return b;
+}
+
+describe('the session proxy', () => {
+  it('reuses one backend connection for many requests, across client connections', async () => {
+    const b = await backend();
+    for (let i = 0; i < 20; i++) {
+      const r = await httpExchange(worker.port, 'GET', `/session/alice/${KEY}/page/${i}`);
+      expect(r.status).toBe(200);
+      expect(r.body).toBe(`GET /session/alice/${KEY}/page/${i} `);
+    }
+    expect(b.connections).toBe(1);
+  });
+
+  it('strips client x-vesper-* headers and hop-by-hop headers, and adds the client address, scheme and request id', async () => {
+    const b = await backend();
+    await httpExchange(worker.port, 'GET', `/session/alice/${KEY}/home`, {
+      'X-Vesper-Client-Ip': '6.6.6.6',
+      'X-Vesper-Control': '1',
+      'x-vesper-anything': 'y',
+      'X-Other': 'kept',
+      'Keep-Alive': 'timeout=5',
+      Cookie: 'vesper_session=abc',
+    });
+    const seen = b.requests[0]!.headers;
+    expect(seen['x-vesper-client-ip']).toBe('127.0.0.1');
+    expect(seen['x-vesper-client-scheme']).toBe('http');
+    expect(seen['x-vesper-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+    expect(seen['x-vesper-control']).toBeUndefined();
+    expect(seen['x-vesper-anything']).toBeUndefined();
+    expect(seen['keep-alive']).toBeUndefined();
+    expect(seen['x-other']).toBe('kept');
+    expect(seen['cookie']).toBe('vesper_session=abc');
+  });
+
+  it('forwards the canonical target, not the bytes the client sent', async () => {
+    const b = await backend();
+    const r = await httpExchange(
+      worker.port,
+      'GET',
+      `/session/%61lice/${KEY}/folder/INBOX%2fold?q=a%20b`,
+    );
+    expect(r.status).toBe(200);
+    expect(b.requests[0]!.url).toBe(`/session/alice/${KEY}/folder/INBOX%2Fold?q=a%20b`);
+  });
+
+  it('finds the session from the cookie when the key is left out of the URL', async () => {
+    const b = await backend();
+    const r = await httpExchange(worker.port, 'GET', '/session/alice//home', {
+      Cookie: `other=1; vesper_session=${KEY}`,
+    });
+    expect(r.status).toBe(200);
+    expect(b.requests[0]!.url).toBe('/session/alice//home');
+  });
+
+  it('streams a chunked request body to the session and a large response back', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    await backend('alice', KEY, (_req, res, body) => {
+      res.setHeader('X-Got', String(body.length));
+      res.end(big);
+    });
+    const socket = connect(worker.port, '127.0.0.1');
+    const parts: Buffer[] = [];
+    socket.on('data', (c: Buffer) => parts.push(c));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(
+      `POST /session/alice/${KEY}/upload HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
+    for (let i = 0; i < 10; i++) socket.write(`400\r\n${'y'.repeat(1024)}\r\n`);
+    socket.write('0\r\n\r\n');
+    await closed;
+    const r = parseResponse(Buffer.concat(parts).toString('latin1'));
+    expect(r.status).toBe(200);
+    expect(r.headers['x-got']).toEqual(['10240']);
+    expect(r.body.length).toBe(big.length);
+  });
+
+  it('adds frame-busting and no-referrer defaults and drops x-vesper-* response headers', async () => {
+    await backend('alice', KEY, (_req, res) => {
+      res.setHeader('X-Vesper-Internal', 'secret');
+      res.setHeader('X-Frame-Options', 'SAMEORIGIN');
+      res.end('ok');
+    });
+    const r = await httpExchange(worker.port, 'GET', `/session/alice/${KEY}/home`);
+    expect(r.headers['x-vesper-internal']).toBeUndefined();
+    expect(r.headers['x-frame-options']).toEqual(['SAMEORIGIN']);
+    expect(r.headers['referrer-policy']).toEqual(['no-referrer']);
+  });
+
+  it('retries an idempotent request once on a fresh connection when the pooled one dies as it is picked, and never a POST', async () => {
+    const { createServer } = await import('node:net');
+    let connections = 0;
+    const server = createServer((socket) => {
+      const n = ++connections;
+      let requests = 0;
+      let buffered = '';
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('latin1');
+        while (buffered.includes('\r\n\r\n')) {
+          const end = buffered.indexOf('\r\n\r\n') + 4;
+          const length = /content-length: (\d+)/i.exec(buffered.slice(0, end));
+          buffered = buffered.slice(end + (length === null ? 0 : Number(length[1])));
+          // The first connection answers once, then dies on the next request.
+          if (n === 1 && ++requests === 2) {
+            socket.destroy();
+            return;
+          }
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok`);
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    const path = sessionSocket(worker.config, 'erin', KEY);
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      expect((await httpExchange(worker.port, 'GET', `/session/erin/${KEY}/a`)).status).toBe(200);
+      const again = await httpExchange(worker.port, 'GET', `/session/erin/${KEY}/b`);
+      expect([again.status, again.body]).toEqual([200, 'ok']);
+      expect(connections).toBe(2);
+      // The retry's connection was not pooled; the next new one (counted as 1 again) dies on its second request, a POST.
+      connections = 0;
+      expect((await httpExchange(worker.port, 'GET', `/session/erin/${KEY}/c`)).status).toBe(200);
+      const post = await httpExchange(worker.port, 'POST', `/session/erin/${KEY}/d`, {}, 'x=1');
+      expect(post.status).toBe(503);
+      expect(post.body).toContain('Service unavailable');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('a session that is gone', () => {
+  it('answers a missing socket with the session-ended page, and a POST echoes its text fields (but no secrets)', async () => {
+    const r = await httpExchange(
+      worker.port,
+      'POST',
+      `/session/bob/${KEY}/send`,
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      'subject=Hello&body=A+long+draft%0Awith+lines+%3Cb%3E&password=hunter2&_xsrf=zz',
+    );
+    expect(r.status).toBe(404);
+    expect(r.body).toContain('Your session has ended');
+    expect(r.body).toContain('href="/login/bob"');
+    expect(r.body).toContain('A long draft\nwith lines &lt;b&gt;');
+    expect(r.body).toContain('Hello');
+    expect(r.body).not.toContain('hunter2');
+    expect(r.body).not.toContain('_xsrf');
+    expect(r.headers['x-frame-options']).toEqual(['DENY']);
+    expect(r.headers['content-security-policy']![0]).toContain("frame-ancestors 'none'");
+  });
+
+  it('answers a socket file nobody listens on (ECONNREFUSED) with the same page', async () => {
+    const b = await backend('carol');
+    await b.close();
+    backends.length = 0;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(sessionSocket(worker.config, 'carol', KEY), '');
+    const r = await httpExchange(worker.port, 'GET', `/session/carol/${KEY}/home`);
+    expect(r.status).toBe(404);
+    expect(r.body).toContain('Your session has ended');
+  });
+
+  it('gives a wrong key, a malformed key, a bad user and an unknown session byte-identical pages', async () => {
+    await backend('alice', KEY, (_req, res) => {
+      res.statusCode = 404;
+      res.setHeader('X-Vesper-Session', 'ended');
+      res.end('session ended');
+    });
+    const bodies = await Promise.all(
+      [
+        `/session/alice/${KEY}/home`,
+        '/session/alice/short/home',
+        `/session/alice/${'Z'.repeat(22)}/home`,
+      ].map((p) => httpExchange(worker.port, 'GET', p)),
+    );
+    for (const r of bodies) {
+      expect(r.status).toBe(404);
+      expect(r.headers['x-vesper-session']).toBeUndefined();
+    }
+    expect(new Set(bodies.map((r) => r.body)).size).toBe(1);
+    const badUser = await httpExchange(worker.port, 'GET', `/session/-x/${KEY}/home`);
+    expect(badUser.status).toBe(404);
+    expect(badUser.body).toContain('Your session has ended');
+  });
+
+  it('keeps the client connection usable after a session-ended page for a GET', async () => {
+    const one = `GET /session/dave/${KEY}/home HTTP/1.1\r\nHost: a\r\n\r\n`;
+    const r = await rawExchange(
+      worker.port,
+      one +
+        one.replace('HTTP/1.1', 'HTTP/1.1').replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'),
+    );
+    expect(statuses(r.text)).toEqual([404, 404]);
+  });
+});
