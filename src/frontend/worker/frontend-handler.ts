@@ -34,6 +34,8 @@ export interface FrontendHandlerOptions {
   readonly secret: Buffer;
   /** The folder `/static/` serves (its `icons/` folder serves `/icons/`). */
   readonly staticDir: string;
+  /** The bound port of the first TLS listener, or null (for https links and redirects). */
+  readonly tlsPort: () => number | null;
 }
 
 /**
@@ -75,7 +77,13 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
     this.#config = options.config;
     this.#pages = options.pages;
     this.#log = options.log;
-    this.#login = new LoginRoutes(options.config, options.pages, options.secret, options.log);
+    this.#login = new LoginRoutes(
+      options.config,
+      options.pages,
+      options.secret,
+      options.log,
+      options.tlsPort,
+    );
     const fe = options.config.frontend;
     const gzip = new GzipPolicy(fe.gzip_allow_nets, fe.gzip_deny_nets);
     this.#icons = new StaticFiles(join(options.staticDir, 'icons'), fe.icon_expire, 'icons', gzip);

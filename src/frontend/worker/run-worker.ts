@@ -63,14 +63,17 @@ export async function startWorker(
   pages.preload();
   const secret = loadFrontendSecret(config);
   const tls = config.frontend.listen.some((l) => l.tls) ? tlsOptions(config) : null;
+  let bound: FrontendWorker | null = null;
   const handler = new FrontendHandler({
     config,
     pages,
     log,
     secret,
     staticDir: options.staticDir ?? staticDir(),
+    tlsPort: () => bound?.addresses().find((a) => a.tls)?.port ?? null,
   });
   const worker = new FrontendWorker(config, handler, log, tls);
+  bound = worker;
   await worker.listen();
 
   let resolveDone!: () => void;

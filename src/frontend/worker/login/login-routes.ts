@@ -38,22 +38,30 @@ export class LoginRoutes {
   readonly #log: Logger;
   readonly #xsrf: XsrfGuard;
   readonly #limiter: LoginRateLimiter;
-  readonly #tlsPort: number | null;
+  readonly #tlsPort: () => number | null;
 
-  constructor(config: VesperConfig, pages: PageRenderer, secret: Buffer, log: Logger) {
+  /** `tlsPort` tells the port of the first TLS listener (bound ports are known only after listening). */
+  constructor(
+    config: VesperConfig,
+    pages: PageRenderer,
+    secret: Buffer,
+    log: Logger,
+    tlsPort: () => number | null,
+  ) {
     this.#config = config;
     this.#pages = pages;
     this.#log = log;
     this.#xsrf = new XsrfGuard(secret);
     this.#limiter = new LoginRateLimiter(config.frontend.login_rate);
-    this.#tlsPort = config.frontend.listen.find((l) => l.tls)?.port ?? null;
+    this.#tlsPort = tlsPort;
   }
 
   /** The https URL of the same page on the first TLS listener, or null when there is none. */
   #secureUrl(request: IncomingRequest): string | null {
-    if (this.#tlsPort === null || request.head.host === null) return null;
+    const tlsPort = this.#tlsPort();
+    if (tlsPort === null || request.head.host === null) return null;
     const hostname = request.head.host.replace(/:[0-9]*$/, '');
-    const port = this.#tlsPort === 443 ? '' : `:${this.#tlsPort}`;
+    const port = tlsPort === 443 ? '' : `:${tlsPort}`;
     return `https://${hostname}${port}${request.target.path === '/' ? '/login' : request.target.path}`;
   }
 
