@@ -3,7 +3,6 @@
  * sessions: any host may issue a token and any other may consume it (DESIGN §9).
  */
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
 import { VesperError } from '../../shared/errors/index.js';
 import { silentLogger, type Logger } from '../../shared/log/index.js';
 import {
@@ -94,6 +93,9 @@ export class RedisTokenStore implements TokenStore {
   ): Promise<RedisTokenStore> {
     const log = options.log ?? silentLogger;
     let connected = false;
+    // Loaded on first use: the Redis client library costs every process that
+    // imports the framework about 12 MiB, and most never use it.
+    const { createClient } = await import('redis');
     const client = createClient({
       url,
       socket: {
