@@ -11,8 +11,13 @@
  * - `{type:'load', inflight, connections, requests, servedConnections}` about
  *   once a second (and may be sent sooner after a big change).
  * - `{type:'retiring'}` when the worker has served
- *   `frontend.max_connections_per_child` connections (with jitter): it has
- *   stopped accepting, finishes its work and exits 0; the master replaces it.
+ *   `frontend.max_connections_per_child` connections (with jitter). It KEEPS
+ *   ACCEPTING until the master answers with `drain`, which the master sends
+ *   once another worker listens (it starts a replacement first when needed).
+ *   A worker that stopped accepting on its own would leave the port with
+ *   nobody accepting when every worker retires at once: the cluster primary
+ *   closes a listening socket that no worker holds, and clients see
+ *   connections refused until a replacement listens.
  *
  * Master → worker:
  * - `{type:'drain', deadlineMs}`: stop accepting, finish in-flight requests,
@@ -42,7 +47,7 @@ export interface LoadMessage {
   readonly servedConnections: number;
 }
 
-/** The worker reached `frontend.max_connections_per_child`: it stopped accepting and will exit 0 when done. */
+/** The worker reached `frontend.max_connections_per_child`: it goes on serving until the master sends `drain`. */
 export interface RetiringMessage {
   readonly type: 'retiring';
 }

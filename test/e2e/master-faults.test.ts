@@ -33,7 +33,10 @@ describe('vesper start under faults and signals (built program)', () => {
   const pids = new Set<number>();
 
   /** A fresh directory with a configuration on a free port; returns its paths. */
-  async function setup(name: string): Promise<{ dir: string; file: string; port: number }> {
+  async function setup(
+    name: string,
+    extra: string[] = [],
+  ): Promise<{ dir: string; file: string; port: number }> {
     const dir = join(root, name);
     const port = await freePort();
     const file = join(root, `${name}.yaml`);
@@ -47,6 +50,7 @@ describe('vesper start under faults and signals (built program)', () => {
         '  min_spare: 0',
         '  max_servers: 3',
         '  timeout: { drain: 5s }',
+        ...extra.map((line) => `  ${line}`),
         'session: { external: true }',
         "accountd: { server: 'unix:/nonexistent/accountd.sock' }",
       ].join('\n'),
@@ -136,6 +140,31 @@ describe('vesper start under faults and signals (built program)', () => {
     for (const w of master.workers) expect(alive(w.pid)).toBe(false);
     expect(existsSync(join(dir, 'var', 'vesper.pid'))).toBe(false);
     await expect(get(port, '/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('replaces workers at max_connections_per_child without refusing a connection, even when all retire at once', async () => {
+    const { file, port } = await setup('retire', ['max_connections_per_child: 3']);
+    const run = await start(file);
+    const before = await status(file);
+    const bodies: string[] = [];
+    // Round robin: both workers reach 3 connections together; neither may stop
+    // accepting before a replacement listens.
+    for (let i = 0; i < 12; i++) {
+      const answer = await get(port, '/');
+      expect(answer.status).toBe(200);
+      bodies.push(answer.body);
+    }
+    const old = before.master.workers.map((w) => w.pid);
+    await until('both first workers gone', 10_000, async () => {
+      const s = await status(file);
+      return s.master.workers.every((w) => !old.includes(w.pid)) ? true : undefined;
+    });
+    for (const pid of old) {
+      expect(run.output()).toContain(
+        `Worker ${pid} served its max_connections_per_child and is retiring`,
+      );
+    }
+    expect((await get(port, '/')).status).toBe(200);
   });
 
   it('refuses to start a second master on the same var directory', async () => {

@@ -23,8 +23,10 @@ export function requireBuild(): void {
 /**
  * Writes the test worker module to `file`: plain HTTP on every non-TLS
  * listener, `GET /` answers `gen G pid P`, `GET /slow?ms=N` answers after N
- * ms, `GET /exit?code=C` exits the process with C. It speaks the IPC contract
- * of src/frontend/ipc.ts exactly as the real worker does.
+ * ms, `GET /exit?code=C` exits the process with C. At
+ * `frontend.max_connections_per_child` connections it sends `retiring` and
+ * goes on serving until told to drain. It speaks the IPC contract of
+ * src/frontend/ipc.ts.
  */
 export function writeTestWorker(file: string): void {
   writeFileSync(
@@ -44,7 +46,10 @@ export async function runWorker(config, options) {
       const ms = url.pathname === '/slow' ? Number(url.searchParams.get('ms')) : 0;
       setTimeout(() => { res.end('gen ' + options.generation + ' pid ' + process.pid); done(); }, ms);
     });
-    server.on('connection', (s) => { served++; connections++; sockets.add(s); s.on('close', () => { connections--; sockets.delete(s); }); });
+    server.on('connection', (s) => {
+      served++; connections++; sockets.add(s); s.on('close', () => { connections--; sockets.delete(s); });
+      if (served === config.frontend.max_connections_per_child) channel.send({ type: 'retiring' });
+    });
     return new Promise((resolve, reject) => { server.once('error', reject); server.listen(l.port, l.host, () => resolve(server)); });
   });
   const listening = await Promise.all(servers);

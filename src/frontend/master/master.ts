@@ -310,6 +310,7 @@ export class Master {
     }
     this.#advanceReload(now);
     if (this.#reload === null && this.#phase === 'running') this.#applyPool(now);
+    this.#drainRetired();
     this.#superviseServices(now);
   }
 
@@ -359,9 +360,9 @@ export class Master {
         return;
       case 'retiring':
         if (row.exiting) return;
+        // It goes on accepting until #drainRetired finds another worker listening.
         row.state = 'retiring';
         row.exiting = true;
-        this.#armKill(row, this.#config.frontend.timeout.drain);
         this.#log.info(
           { pid: row.pid },
           `Worker ${row.pid} served its max_connections_per_child and is retiring`,
@@ -448,6 +449,20 @@ export class Master {
       worker.process.kill('SIGKILL');
     }, deadlineMs + KILL_GRACE_MS);
     this.#killTimers.set(row.id, timer);
+  }
+
+  /**
+   * Drains every retiring worker once another worker of the serving
+   * generation listens, so the port always has a worker accepting.
+   */
+  #drainRetired(): void {
+    const retiring = this.#table.rows().filter((r) => r.state === 'retiring');
+    if (retiring.length === 0) return;
+    const serving = this.#table
+      .ofGeneration(this.#generation)
+      .some((r) => r.state === 'listening' && !r.exiting);
+    if (!serving) return;
+    for (const row of retiring) this.#drain(row, this.#config.frontend.timeout.drain);
   }
 
   #applyPool(now: number): void {
