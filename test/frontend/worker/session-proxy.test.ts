@@ -117,6 +117,26 @@ describe('the session proxy', () => {
     expect(r.body.length).toBe(big.length);
   });
 
+  it('answers Expect: 100-continue itself before reading the body, and does not forward Expect', async () => {
+    const b = await backend();
+    const socket = connect(worker.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(
+      `POST /session/alice/${KEY}/send HTTP/1.1\r\nHost: a\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
+    );
+    for (let i = 0; i < 100 && !text.includes('\r\n\r\n'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(text).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    socket.write('hello');
+    await closed;
+    expect(statuses(text)).toEqual([100, 200]);
+    expect(b.requests[0]!.body).toBe('hello');
+    expect(b.requests[0]!.headers['expect']).toBeUndefined();
+  });
+
   it('adds frame-busting and no-referrer defaults and drops x-vesper-* response headers', async () => {
     await backend('alice', KEY, (_req, res) => {
       res.setHeader('X-Vesper-Internal', 'secret');

@@ -146,10 +146,15 @@ export class ClientConnection implements ReplyOwner {
     return this.#closed;
   }
 
-  /** Finish the current request (answering it with `Connection: close`), then close; close at once when idle. */
+  /**
+   * Finish the current request (answering it with `Connection: close`), then
+   * close. An idle keep-alive connection closes at once; a new one that has
+   * not sent its first request yet is still served (its client is about to
+   * send it; the header deadline bounds the wait).
+   */
   drain(): void {
     this.#draining = true;
-    if (this.#state === State.WaitHead) this.#close();
+    if (this.#state === State.WaitHead && this.requests > 0) this.#close();
     else if (this.#reply !== null && !this.#reply.headSent) this.#reply.closeAfter = true;
   }
 
