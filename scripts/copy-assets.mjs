@@ -23,3 +23,10 @@ if (existsSync(appsDir)) {
     }
   }
 }
+
+// The frontend worker's built-in login and error pages (src/frontend/worker/templates/).
+for (const dir of ['src/frontend/worker/templates']) {
+  if (!existsSync(`${root}${dir}`)) continue;
+  rmSync(`${root}dist/${dir}`, { recursive: true, force: true });
+  cpSync(`${root}${dir}`, `${root}dist/${dir}`, { recursive: true });
+}

@@ -23,7 +23,7 @@ export interface StartWorkerOptions extends WorkerOptions {
 /** A started worker, for tests and `runWorker`. */
 export interface StartedWorker {
   readonly worker: FrontendWorker;
-  /** Resolves when the worker has drained (after `drain`, `retiring` or {@link StartedWorker.close}). */
+  /** Resolves when the worker has drained (after `drain` or {@link StartedWorker.close}). */
   readonly done: Promise<void>;
   /** Drains now (as the master's `drain` message). */
   close(deadlineMs?: number): Promise<void>;
@@ -46,7 +46,9 @@ function makeLogger(config: VesperConfig): { log: Logger; reopen: () => void } {
 /**
  * Starts a worker: compiles the templates, reads (or makes) the shared secret
  * and the TLS pair, binds every listener, then sends `listening`, a `load`
- * report every second and `retiring` at `frontend.max_connections_per_child`.
+ * report every second and `retiring` at `frontend.max_connections_per_child`
+ * (it goes on serving until the master answers with `drain`; without a master,
+ * under `--foreground`, the cap does not apply).
  * @throws VesperError `VESPER_FRONTEND_LISTEN`, `VESPER_FRONTEND_TLS`,
  *   `VESPER_FRONTEND_SECRET`, `VESPER_FRONTEND_UNSAFE_DIRECTORY` or a
  *   template error: the worker can never serve.
@@ -85,17 +87,18 @@ export async function startWorker(
     return worker.close(deadlineMs).then(resolveDone);
   };
   const cap = config.frontend.max_connections_per_child;
-  if (cap > 0) {
+  if (cap > 0 && !options.foreground) {
     // Jitter, so that workers started together do not all retire together.
     const limit = cap + Math.floor(Math.random() * Math.max(1, Math.floor(cap / 10)));
     worker.onAccept(() => {
       if (worker.servedConnections !== limit) return;
+      // It keeps accepting until the master's `drain` (sent once another worker listens):
+      // a port whose workers all stopped accepting on their own would refuse connections.
       log.info(
         { servedConnections: limit },
-        `Worker ${process.pid} served ${limit} connections and is retiring.`,
+        `Worker ${process.pid} served ${limit} connections and asks to retire.`,
       );
       channel.send({ type: 'retiring' });
-      void close();
     });
   }
   channel.onMessage((message) => {
@@ -116,7 +119,7 @@ export async function startWorker(
 
 /**
  * The worker entry the master's bootstrap calls (see `src/frontend/ipc.ts`):
- * resolves once a drain or a retirement has finished.
+ * resolves once a drain has finished.
  */
 export const runWorker: RunWorker = async (
   config: VesperConfig,

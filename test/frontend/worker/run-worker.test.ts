@@ -83,7 +83,7 @@ describe('runWorker', () => {
     await expect(done).resolves.toBeUndefined();
   });
 
-  it('sends retiring and finishes once the connection cap is reached', async () => {
+  it('sends retiring once at the connection cap and keeps serving until the master drains it', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const c = channel();
@@ -95,10 +95,11 @@ describe('runWorker', () => {
       log: silentLogger,
     });
     const port = started.worker.addresses()[0]!.port;
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 5; i++)
       expect((await httpExchange(port, 'GET', '/_health')).status).toBe(200);
-    await started.done;
     expect(c.sent.filter((m) => m.type === 'retiring')).toEqual([{ type: 'retiring' }]);
+    c.deliver({ type: 'drain', deadlineMs: 500 });
+    await started.done;
   });
 
   it('writes one access-log line per request with a request id, and never the session key or a cookie', async () => {
