@@ -27,7 +27,7 @@ interface StatusJson {
     phase: string;
     generation: number;
     workers: { pid: number; slot: number; generation: number; state: string; restarts: number }[];
-    services: { name: string; pid: number | null; state: string }[];
+    services: { name: string; pid: number | null; state: string; restarts: number }[];
   };
   sessions: { ok: boolean };
 }
@@ -189,6 +189,17 @@ describe('vesper start, status, reload and stop (built program)', () => {
     expect(answer.body).toMatch(/^gen 1 pid \d+$/);
     expect((await get(port, '/')).body).toMatch(/^gen 2 pid \d+$/);
     for (const w of before.master.workers) expect(alive(w.pid)).toBe(false);
+  });
+
+  it('restarts accountd when it is killed', async () => {
+    const before = (await status()).master.services[0]!;
+    process.kill(before.pid!, 'SIGKILL');
+    const after = await until('a new accountd', 5000, async () => {
+      const s = (await status()).master.services[0]!;
+      return s.pid !== null && s.pid !== before.pid && s.state === 'running' ? s : undefined;
+    });
+    expect(after).toMatchObject({ name: 'accountd', restarts: 1 });
+    expect(run!.output()).toContain(`accountd ${before.pid} was killed by SIGKILL; restarting it`);
   });
 
   it('stops on vesper stop: exit 0, every child gone, the pid file removed', async () => {
