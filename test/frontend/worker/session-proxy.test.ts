@@ -117,6 +117,29 @@ describe('the session proxy', () => {
     expect(r.body.length).toBe(big.length);
   });
 
+  it('answers 30 pipelined session requests on one connection in order, without piling up listeners', async () => {
+    await backend();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      let text = '';
+      for (let i = 0; i < 30; i++)
+        text += `GET /session/alice/${KEY}/n/${i} HTTP/1.1\r\nHost: a\r\n\r\n`;
+      text += `GET /session/alice/${KEY}/last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`;
+      const r = await rawExchange(worker.port, text, 5000);
+      expect(statuses(r.text)).toEqual(Array.from({ length: 31 }, () => 200));
+      const order = [...r.text.matchAll(/GET \/session\/alice\/\w+\/(n\/\d+|last)/g)].map(
+        (m) => m[1],
+      );
+      expect(order).toEqual([...Array.from({ length: 30 }, (_, i) => `n/${i}`), 'last']);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('answers Expect: 100-continue itself before reading the body, and does not forward Expect', async () => {
     const b = await backend();
     const socket = connect(worker.port, '127.0.0.1');

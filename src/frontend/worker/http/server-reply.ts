@@ -43,6 +43,7 @@ export class ServerReply {
   #noBody = false;
   #finished = false;
   #onFinish: (() => void) | null = null;
+  #gone: (() => void) | null = null;
 
   constructor(
     socket: Socket,
@@ -73,6 +74,10 @@ export class ServerReply {
 
   #finish(): void {
     this.#finished = true;
+    if (this.#gone !== null) {
+      this.#socket.off('close', this.#gone);
+      this.#gone = null;
+    }
     const listener = this.#onFinish;
     this.#onFinish = null;
     listener?.();
@@ -176,9 +181,12 @@ export class ServerReply {
       if (!this.#finished) queueMicrotask(listener);
       return;
     }
-    this.#socket.once('close', () => {
+    const onClose = (): void => {
       if (!this.#finished) listener();
-    });
+    };
+    this.#socket.once('close', onClose);
+    // One listener per request on a keep-alive socket would pile up: remove it when the reply ends.
+    this.#gone = onClose;
   }
 
   /**
