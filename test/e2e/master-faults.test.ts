@@ -5,7 +5,7 @@
  * master-helpers.ts, no accountd and no session server.
  * Build first: `npx tsc -p tsconfig.build.json`.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +164,18 @@ describe('vesper start under faults and signals (built program)', () => {
         `Worker ${pid} served its max_connections_per_child and is retiring`,
       );
     }
+    expect((await get(port, '/')).status).toBe(200);
+  });
+
+  it('replaces a first worker that crashes before listening, and then starts', async () => {
+    const { dir, file, port } = await setup('crash-at-start');
+    mkdirSync(join(dir, 'var'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'var', 'crash-next-start'), '');
+    const run = await start(file);
+    expect(run.output()).toMatch(/Worker \d+ exited with code 1; it will be replaced/);
+    const { master } = await status(file);
+    expect(master.workers.map((w) => w.state)).toEqual(['listening', 'listening']);
+    expect(master.workers.map((w) => w.restarts).sort()).toEqual([0, 1]);
     expect((await get(port, '/')).status).toBe(200);
   });
 

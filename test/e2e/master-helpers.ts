@@ -25,16 +25,20 @@ export function requireBuild(): void {
  * listener, `GET /` answers `gen G pid P`, `GET /slow?ms=N` answers after N
  * ms, `GET /exit?code=C` exits the process with C. At
  * `frontend.max_connections_per_child` connections it sends `retiring` and
- * goes on serving until told to drain. It speaks the IPC contract of
+ * goes on serving until told to drain. When `<paths.var>/crash-next-start`
+ * exists, it removes it and fails before listening. It speaks the IPC contract of
  * src/frontend/ipc.ts.
  */
 export function writeTestWorker(file: string): void {
   writeFileSync(
     file,
-    `import { createServer } from 'node:http';
+    `import { existsSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { workerChannel } from ${JSON.stringify(pathToFileURL(IPC).href)};
 export async function runWorker(config, options) {
   const channel = workerChannel(options);
+  const crash = config.paths.var + '/crash-next-start';
+  if (existsSync(crash)) { unlinkSync(crash); throw new Error('crashing on purpose'); }
   let inflight = 0, requests = 0, served = 0, connections = 0;
   const sockets = new Set();
   const servers = config.frontend.listen.filter((l) => !l.tls).map((l) => {

@@ -309,7 +309,8 @@ export class Master {
       this.#beginReload();
     }
     this.#advanceReload(now);
-    if (this.#reload === null && this.#phase === 'running') this.#applyPool(now);
+    // Also while starting: a first worker that crashes is replaced, one that is fatal ends the start.
+    if (this.#reload === null) this.#applyPool(now);
     this.#drainRetired();
     this.#superviseServices(now);
   }
