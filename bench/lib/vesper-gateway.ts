@@ -37,6 +37,14 @@ export interface GatewayOptions {
   options?: string[];
   /** How long to wait for `/_health` to answer 200. Default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * An existing directory to run in (its var/ kept, so a restart finds the
+   * sessions of an earlier run); the caller removes it. Default: a new
+   * temporary directory that `stop()` removes.
+   */
+  dir?: string;
+  /** The loopback port. Default: a free one. */
+  port?: number;
 }
 
 /** The configuration file for a gateway on `port` with its var/ under `dir`. */
@@ -210,11 +218,19 @@ export class VesperGateway {
   readonly #exited: Promise<ExitStatus>;
   /** Every process seen under the master, so that none outlives `stop()`. */
   readonly #seen = new Set<number>();
+  readonly #ownsDir: boolean;
   #output = '';
   #stopped: Promise<ExitStatus> | null = null;
 
-  private constructor(port: number, dir: string, configFile: string, child: ChildProcess) {
+  private constructor(
+    port: number,
+    dir: string,
+    configFile: string,
+    child: ChildProcess,
+    ownsDir: boolean,
+  ) {
     this.port = port;
+    this.#ownsDir = ownsDir;
     this.dir = dir;
     this.configFile = configFile;
     this.#child = child;
@@ -229,7 +245,8 @@ export class VesperGateway {
 
   /**
    * Writes a configuration, starts `node dist/src/cli/main.js start` and waits
-   * until `/_health` answers 200.
+   * until it has printed its `Vesper listening on` banner (workers listening,
+   * accountd and the session server ready) and `/_health` answers 200.
    * @throws VesperError `VESPER_BENCH_NOT_BUILT` when the program is not
    * built, `VESPER_BENCH_GATEWAY_FAILED` with its output when it exits or does
    * not become healthy in time (nothing is left running).
@@ -242,8 +259,8 @@ export class VesperGateway {
         `${main} is missing: build with npm run build.`,
       );
     }
-    const dir = mkdtempSync(join(tmpdir(), 'vesper-gw-'));
-    const port = await freePort();
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vesper-gw-'));
+    const port = options.port ?? (await freePort());
     const configFile = join(dir, 'vesper.yaml');
     writeFileSync(configFile, gatewayConfig(options, dir, port));
     const args = [main, 'start', '--config', configFile];
@@ -256,12 +273,16 @@ export class VesperGateway {
       // Its own process group, so that stop() can end every process of it.
       detached: true,
     });
-    const gateway = new VesperGateway(port, dir, configFile, child);
+    const gateway = new VesperGateway(port, dir, configFile, child, options.dir === undefined);
     const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
     let exited = false;
     void gateway.#exited.then(() => (exited = true));
     while (!exited && Date.now() < deadline) {
-      if ((await status(port, '/_health')) === 200) {
+      // The banner comes once the workers listen and the services are ready.
+      if (
+        gateway.output.includes('Vesper listening on') &&
+        (await status(port, '/_health')) === 200
+      ) {
         gateway.#remember();
         return gateway;
       }
@@ -311,7 +332,8 @@ export class VesperGateway {
   /**
    * Stops the gateway: SIGTERM to the master, up to `graceMs` (default 15 s)
    * to exit, then SIGKILL to its process group and to every process ever seen
-   * under it (detached session processes included); removes the directory.
+   * under it (detached session processes included); removes the directory
+   * unless it was given as `options.dir`.
    * Resolves with how the master ended. Idempotent.
    */
   stop(graceMs = 15_000): Promise<ExitStatus> {
@@ -328,7 +350,7 @@ export class VesperGateway {
       const status = (await Promise.race([this.#exited, timer])) ?? null;
       this.kill();
       const final = status ?? (await this.#exited);
-      rmSync(this.dir, { recursive: true, force: true });
+      if (this.#ownsDir) rmSync(this.dir, { recursive: true, force: true });
       return final;
     })();
     return this.#stopped;
