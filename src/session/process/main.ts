@@ -8,6 +8,7 @@ import type { AssignMessage, ProcessMessage, ServerMessage } from './ipc-message
 import { loadAppFactory } from './load-app.js';
 import { SessionRuntime } from './session-runtime.js';
 import { createTokenStore } from './token-store.js';
+import { warmUp } from './warm-up.js';
 
 // Sockets and files this process creates are for the Vesper user alone.
 process.umask(0o077);
@@ -31,6 +32,7 @@ async function prepare(c: VesperConfig): Promise<void> {
   config = c;
   log = createLogger({ name: 'vesper-session', level: c.log.level, file: c.log.file ?? undefined });
   factory = await loadAppFactory(c.session.app);
+  await warmUp(c);
   send({ type: 'ready' });
 }
 
@@ -80,7 +82,7 @@ process.on('message', (raw: unknown) => {
 
 // A spare whose session server went away has nobody to serve.
 process.on('disconnect', () => {
-  if (runtime === null) process.exit(0);
+  if (runtime === null) process.exit(process.exitCode ?? 0);
 });
 
 process.on('SIGTERM', () => {

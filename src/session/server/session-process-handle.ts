@@ -16,13 +16,21 @@ export interface SpawnOptions {
   readonly entry: string;
   /** Sent to the process as its configuration. */
   readonly config: VesperConfig;
-  /** Node flags for the process (default none). */
+  /** Node flags for the process (default {@link SESSION_EXEC_ARGV}). */
   readonly execArgv?: readonly string[];
   /** The environment (default {@link minimalEnv}). */
   readonly env?: Readonly<Record<string, string>>;
   /** How long a process may take to become ready or live, ms (default 10,000). */
   readonly startTimeoutMs?: number;
 }
+
+/**
+ * Node flags of session processes: a young generation of 1 MiB semi-spaces
+ * instead of 16 MiB. A session process allocates little per request, and the
+ * smaller nursery saves about 3.5 MiB of private memory per session (measured
+ * by `npm run bench -- session`).
+ */
+export const SESSION_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=1'];
 
 /**
  * The only environment a session process gets: `PATH`, `NODE_ENV`, `TZ` and
@@ -62,7 +70,7 @@ export class SessionProcessHandle {
     this.#timeoutMs = options.startTimeoutMs ?? 10_000;
     this.child = fork(options.entry, [], {
       env: { ...(options.env ?? minimalEnv()) },
-      execArgv: [...(options.execArgv ?? [])],
+      execArgv: [...(options.execArgv ?? SESSION_EXEC_ARGV)],
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',

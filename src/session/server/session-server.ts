@@ -243,6 +243,8 @@ export class SessionServer {
       return await this.#startSession(request, auth.credential);
     } finally {
       this.#unreserve(request.user);
+      // Refill after the reply is on its way (the init listener writes it in this tick).
+      setImmediate(() => this.#pool.fill());
     }
   }
 

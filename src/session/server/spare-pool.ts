@@ -104,18 +104,16 @@ export class SparePool {
   }
 
   /**
-   * A ready spare, taken out of the pool (the pool refills); when none is
-   * ready, a freshly started one once it is ready.
+   * A ready spare, taken out of the pool; when none is ready, a freshly
+   * started one once it is ready. The caller calls {@link SparePool.fill}
+   * once the login is answered: starting a process blocks this one for a few
+   * milliseconds, which the login should not wait for.
    * @throws VesperError when a fresh process fails to start.
    */
   async acquire(): Promise<SessionProcessHandle> {
     const spare = this.#ready.shift();
-    if (spare !== undefined) {
-      this.fill();
-      return spare;
-    }
+    if (spare !== undefined) return spare;
     const p = this.#o.spawn();
-    this.fill();
     await p.ready.catch((err: unknown) => {
       p.kill('SIGKILL');
       throw err;
