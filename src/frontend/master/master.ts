@@ -212,7 +212,14 @@ export class Master {
       }),
     );
     await Promise.all([ready, services]);
-    if (this.#phase === 'starting') this.#phase = 'running';
+    if (this.#phase === 'starting') {
+      this.#phase = 'running';
+      const workers = this.#table.rows().filter((r) => r.state === 'listening').length;
+      this.#log.info(
+        { generation: this.#generation, workers },
+        `Vesper is running: ${workers} workers of generation ${this.#generation} listen`,
+      );
+    }
     this.#wake();
   }
 
