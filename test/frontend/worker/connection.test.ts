@@ -183,6 +183,17 @@ describe('the worker keeps connections alive', () => {
     expect(r.ms).toBeLessThan(900);
   });
 
+  it('closes a connection whose body does not arrive within the body deadline; the session never gets the request', async () => {
+    const r = await rawExchange(
+      worker.port,
+      `POST ${S}/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf`,
+    );
+    expect(r.closed).toBe(true);
+    expect(r.ms).toBeGreaterThanOrEqual(480);
+    expect(r.ms).toBeLessThan(1000);
+    expect(backend.requests.filter((q) => q.url.endsWith('/slow'))).toEqual([]);
+  });
+
   it('serves HTTP/1.0 and closes after the answer', async () => {
     const r = await rawExchange(worker.port, 'GET /_health HTTP/1.0\r\n\r\n');
     expect(statuses(r.text)).toEqual([200]);

@@ -119,7 +119,7 @@ export class SessionProxy {
     this.#agent = new Agent({
       keepAlive: true,
       maxSockets: options.maxSocketsPerSession ?? 32,
-      maxFreeSockets: 8,
+      maxFreeSockets: 32,
       scheduling: 'lifo',
       // An idle pooled connection is dropped after a while; the session may also close it first.
       timeout: 30_000,
