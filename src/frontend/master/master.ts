@@ -30,7 +30,11 @@ import { clusterEnv } from './child-env.js';
 import { decidePool, INITIAL_POOL_STATE, POLICY_PERIOD_MS, type PoolState } from './pool-policy.js';
 import { ProcessTable, type WorkerRow, type WorkerState } from './process-table.js';
 import { RespawnBudget } from './respawn-budget.js';
-import { isWorkerHelloMessage, type WorkerStartMessage } from './start-message.js';
+import {
+  isBootstrapMessage,
+  isWorkerHelloMessage,
+  type WorkerStartMessage,
+} from './start-message.js';
 
 /** What a signal asks of the master: SIGHUP, SIGTERM, SIGINT, SIGUSR1. */
 export type MasterIntent = 'reload' | 'stop' | 'quit' | 'reopen-logs';
@@ -339,6 +343,8 @@ export class Master {
       if (isWorkerHelloMessage(message)) {
         this.#greeted.add(worker.id);
         worker.send(start);
+      } else if (isBootstrapMessage(message, 'vesper-worker-done')) {
+        if (worker.isConnected()) worker.send({ type: 'vesper-worker-exit' });
       } else this.#onWorkerMessage(worker.id, message);
     });
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) =>

@@ -47,3 +47,31 @@ export function isWorkerHelloMessage(value: unknown): value is WorkerHelloMessag
     (value as Record<string, unknown>)['type'] === 'vesper-worker-hello'
   );
 }
+
+/**
+ * Bootstrap → master once `runWorker` has resolved; the bootstrap exits only
+ * after the master's {@link WorkerExitMessage}. The channel keeps order, so
+ * when the answer arrives the master has long seen the worker close its
+ * listeners, and every connection it was handing over meanwhile has reached
+ * the worker and been handed back: none is lost with the process.
+ */
+export interface WorkerDoneMessage {
+  readonly type: 'vesper-worker-done';
+}
+
+/** Master → bootstrap: the answer to {@link WorkerDoneMessage}: exit now. */
+export interface WorkerExitMessage {
+  readonly type: 'vesper-worker-exit';
+}
+
+/** True when `value` is a message of the given bootstrap `type`. */
+export function isBootstrapMessage(
+  value: unknown,
+  type: 'vesper-worker-done' | 'vesper-worker-exit',
+): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>)['type'] === type
+  );
+}

@@ -23,7 +23,11 @@ import {
   type RunWorker,
   type WorkerChannel,
 } from '../ipc.js';
-import { isWorkerStartMessage, type WorkerStartMessage } from './start-message.js';
+import {
+  isBootstrapMessage,
+  isWorkerStartMessage,
+  type WorkerStartMessage,
+} from './start-message.js';
 
 process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});
@@ -50,6 +54,24 @@ const channel: WorkerChannel = {
 process.send?.({ type: 'vesper-worker-hello' });
 const start = await started;
 
+/** Tells the master this worker is done and waits for its answer (at most 2 s), see `WorkerDoneMessage`. */
+function farewell(): Promise<void> {
+  if (process.send === undefined || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    process.on('message', (value: unknown) => {
+      if (!isBootstrapMessage(value, 'vesper-worker-exit')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    process.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    process.send?.({ type: 'vesper-worker-done' });
+  });
+}
+
 let runWorker: RunWorker;
 try {
   const mod = (await import(pathToFileURL(start.workerModule).href)) as { runWorker?: unknown };
@@ -65,6 +87,7 @@ try {
 
 try {
   await runWorker(start.config, { generation: start.generation, foreground: false, channel });
+  await farewell();
   process.exit(WORKER_EXIT.done);
 } catch (err) {
   process.stderr.write(
