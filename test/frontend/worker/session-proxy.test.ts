@@ -140,6 +140,21 @@ describe('the session proxy', () => {
     }
   });
 
+  it('abandons the upstream request when the client goes away before the answer', async () => {
+    const b = await backend('alice', KEY, (_req, res) => setTimeout(() => res.end('late'), 400));
+    let backendClosed = 0;
+    b.server.on('connection', (socket) => socket.on('close', () => backendClosed++));
+    const socket = connect(worker.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`GET /session/alice/${KEY}/slow HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    for (let i = 0; i < 50 && backendClosed === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(backendClosed).toBe(1);
+    expect(worker.worker.load().inflight).toBe(0);
+  });
+
   it('answers Expect: 100-continue itself before reading the body, and does not forward Expect', async () => {
     const b = await backend();
     const socket = connect(worker.port, '127.0.0.1');

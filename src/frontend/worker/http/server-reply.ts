@@ -83,6 +83,11 @@ export class ServerReply {
     listener?.();
   }
 
+  /** True once the client connection is closed (nothing written will arrive). */
+  get clientGone(): boolean {
+    return this.#socket.destroyed;
+  }
+
   /** True when the socket can take more right now (backpressure). */
   get writable(): boolean {
     return !this.#socket.destroyed && this.#socket.writableNeedDrain !== true;

@@ -162,7 +162,7 @@ export class SessionProxy {
       });
       upstream.on('response', (res) => this.#relay(request, reply, upstream, res, copy, finish));
       upstream.on('error', (err) => {
-        if (reply.headSent || reply.finished) {
+        if (reply.headSent || reply.finished || reply.clientGone) {
           if (!reply.finished) reply.abort();
           finish();
           return;

@@ -188,7 +188,7 @@ export class WebSocketProxy {
     upstream.on('error', (err) => {
       clearTimeout(timer);
       if (reply.finished) return;
-      if (reply.headSent) reply.abort();
+      if (reply.headSent || reply.clientGone) reply.abort();
       else if (isSessionGone(err)) this.#outcomes.ended(request, reply, []);
       else this.#outcomes.unavailable(request, reply);
     });
