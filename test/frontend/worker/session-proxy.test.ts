@@ -155,6 +155,38 @@ describe('the session proxy', () => {
     expect(worker.worker.load().inflight).toBe(0);
   });
 
+  it('applies backpressure to the session while a client reads slowly', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 97);
+    let written = 0;
+    const total = 32 * 1024 * 1024;
+    await backend('alice', KEY, (_req, res) => {
+      res.setHeader('Content-Length', String(total));
+      const pump = (): void => {
+        while (written < total) {
+          written += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const socket = connect(worker.port, '127.0.0.1');
+    socket.pause();
+    socket.write(`GET /session/alice/${KEY}/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Socket buffers on three hops hold a few MiB at most; the rest waits in the session.
+    expect(written).toBeLessThan(12 * 1024 * 1024);
+    let received = 0;
+    socket.on('data', (c: Buffer) => (received += c.length));
+    socket.resume();
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(written).toBe(total);
+    expect(received).toBeGreaterThan(total);
+  });
+
   it('answers Expect: 100-continue itself before reading the body, and does not forward Expect', async () => {
     const b = await backend();
     const socket = connect(worker.port, '127.0.0.1');
