@@ -58,6 +58,8 @@ export interface SessionServerOptions {
   readonly startTimeoutMs?: number;
 }
 
+const WARM_SOCKET_PATTERN = /^warm-(\d+)\.sock$/;
+
 const DEFAULT_ENTRY = fileURLToPath(new URL('../process/main.js', import.meta.url));
 
 /** True when `pid` names a running process of ours. */
@@ -182,7 +184,11 @@ export class SessionServer {
   /** The `status` reply: live sessions (freshly asked, else last known) and ready spares. */
   async status(): Promise<StatusReply> {
     const records = this.#registry.all();
-    const fresh = await Promise.all(records.map((r) => fetchStatus(r.socketPath, 1_000)));
+    const fresh: Awaited<ReturnType<typeof fetchStatus>>[] = [];
+    for (let i = 0; i < records.length; i += 64) {
+      const batch = records.slice(i, i + 64).map((r) => fetchStatus(r.socketPath, 1_000));
+      fresh.push(...(await Promise.all(batch)));
+    }
     const sessions = records.map((r, i) => {
       const f = fresh[i]!;
       if (f.ok) {
@@ -350,12 +356,20 @@ export class SessionServer {
   }
 
   async #sweep(): Promise<void> {
-    let names: string[];
+    let all: string[];
     try {
-      names = (await readdir(this.#dir)).filter((n) => SESSION_SOCKET_PATTERN.test(n));
+      all = await readdir(this.#dir);
     } catch (err) {
       this.#log.error({ err }, `Cannot read the socket directory ${this.#dir}.`);
       return;
+    }
+    const names = all.filter((n) => SESSION_SOCKET_PATTERN.test(n));
+    // A spare killed during its warm-up leaves warm-<pid>.sock behind.
+    for (const n of all) {
+      const warm = WARM_SOCKET_PATTERN.exec(n);
+      if (warm !== null && !pidAlive(Number(warm[1]))) {
+        await unlink(join(this.#dir, n)).catch(() => undefined);
+      }
     }
     const grace = this.#o.timeoutGraceMs ?? 30_000;
     const byPath = new Map(this.#registry.all().map((r) => [r.socketPath, r]));

@@ -189,6 +189,21 @@ describe('SessionServer with real session processes', () => {
     await server.close();
   });
 
+  it('removes sockets left by dead sessions and by spares killed while warming up, at start', async () => {
+    const { config } = setup(['session.spares=0']);
+    const dir = config.session.socket_dir;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const dead = join(dir, `s-${'0'.repeat(32)}.sock`);
+    const warm = join(dir, 'warm-999999999.sock');
+    const other = join(dir, 'notes.txt');
+    for (const f of [dead, warm, other]) writeFileSync(f, '');
+    const server = await startServer(config);
+    expect(server.sessions).toHaveLength(0);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(warm)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+  });
+
   it('answers bad credentials, too many sessions per user and malformed requests with their codes', async () => {
     const { config } = setup(['session.max_per_user=1', 'session.spares=1']);
     const server = await startServer(config);
