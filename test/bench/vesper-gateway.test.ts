@@ -1,0 +1,53 @@
+/**
+ * Tests of the gateway runner's pieces that need no running gateway: the
+ * configuration it writes is valid and says what the benchmark promises, and
+ * the /proc walk finds a process tree.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { descendants, gatewayConfig, isAlive } from '../../bench/lib/vesper-gateway.js';
+import { loadConfig } from '../../src/shared/config/index.js';
+
+describe('the gateway runner', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vesper-test-gw-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a valid configuration with fixed workers, a private var/ and one loopback listener', () => {
+    const file = join(dir, 'vesper.yaml');
+    writeFileSync(file, gatewayConfig({ workers: 3, sessionExternal: true }, dir, 18080));
+    const config = loadConfig({
+      file,
+      options: ['session.app=/opt/app.js', 'frontend.max_requests_per_connection=1000'],
+      cwd: dir,
+    });
+    expect(config.paths.var).toBe(join(dir, 'var'));
+    expect(config.frontend.listen).toEqual([{ port: 18080, host: '127.0.0.1', tls: false }]);
+    expect([config.frontend.min_servers, config.frontend.max_servers]).toEqual([3, 3]);
+    expect(config.frontend.min_spare).toBe(0);
+    expect(config.frontend.max_requests_per_connection).toBe(1000);
+    expect(config.log).toMatchObject({ level: 'warn', access: false });
+    expect(config.session.external).toBe(true);
+    expect(config.session.app).toBe('/opt/app.js');
+    expect(config.accountd.demo_users).toBe(true);
+  });
+
+  it('finds a child and a grandchild under a process, and sees them end', async () => {
+    // sh starts sleep as its child; sh itself is our child.
+    const child = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    for (let i = 0; i < 200 && descendants(pid).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const grandchildren = descendants(pid);
+    expect(descendants(process.pid)).toContain(pid);
+    expect(descendants(process.pid)).toEqual(expect.arrayContaining(grandchildren));
+    expect(grandchildren).toHaveLength(1);
+    expect(isAlive(grandchildren[0]!)).toBe(true);
+    process.kill(grandchildren[0]!, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(isAlive(pid)).toBe(false);
+  });
+});
