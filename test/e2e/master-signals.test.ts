@@ -3,7 +3,15 @@
  * with the test worker of master-helpers.ts. Build first:
  * `npx tsc -p tsconfig.build.json`.
  */
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +98,27 @@ describe('SIGINT and SIGUSR1 on the built master', () => {
     for (const pid of workers) expect(alive(pid)).toBe(false);
     expect(existsSync(join(dir, 'var', 'vesper.pid'))).toBe(false);
     expect(run.output()).toContain('Stopping fast (SIGINT)');
+  });
+
+  it('never signals a live process that a stale pid file names, and starts over it', async () => {
+    const dir = join(root, 'stale');
+    mkdirSync(join(dir, 'var'), { recursive: true, mode: 0o700 });
+    const file = join(root, 'stale.yaml');
+    writeFileSync(file, `paths: { var: ${dir}/var }\n`);
+    // This test process stands for an unrelated process that reused the pid.
+    writeFileSync(join(dir, 'var', 'vesper.pid'), `${process.pid}\n`);
+    for (const command of ['stop', 'reload', 'status']) {
+      const result = await vesper([command, '--config', file], root);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        `the pid file ${join(dir, 'var', 'vesper.pid')} names process ${process.pid}, which does not answer`,
+      );
+    }
+    const { run } = await start('stale');
+    expect(readFileSync(join(dir, 'var', 'vesper.pid'), 'utf8')).toBe(`${run.child.pid}\n`);
+    expect(run.output()).toContain(
+      `The pid file names process ${process.pid}, which is not a Vesper master; replacing it`,
+    );
   });
 
   it('reopens the log file on SIGUSR1, so rotation by renaming works', async () => {

@@ -21,13 +21,13 @@ export const reloadCommand: Command = {
   summary: 'make the running Vesper re-read its configuration',
   usage: USAGE,
   run: (args, io) =>
-    runAdmin('reload', io, () => {
+    runAdmin('reload', io, async () => {
       const { config, rest } = configFromArgs(args);
       const { positional } = parseFlags(rest, [], []);
       if (positional.length > 0) throw new UsageError('reload takes no arguments');
-      const pid = masterPid(config);
+      const pid = await masterPid(config);
       process.kill(pid, 'SIGHUP');
       io.stdout.write(`Asked Vesper (pid ${pid}) to reload; its log says how it went\n`);
-      return Promise.resolve(EXIT.ok);
+      return EXIT.ok;
     }),
 };

@@ -14,7 +14,12 @@ import {
   type ControlServer,
 } from '../../frontend/master/control-socket.js';
 import { Master, type MasterIntent } from '../../frontend/master/master.js';
-import { pidFilePath, removePidFile, writePidFile } from '../../frontend/master/pid-file.js';
+import {
+  pidFilePath,
+  removePidFile,
+  runningPid,
+  writePidFile,
+} from '../../frontend/master/pid-file.js';
 import {
   ensureSelfSigned,
   needsSelfSigned,
@@ -31,6 +36,7 @@ import { ensurePrivateDir } from '../../shared/fs/private-dir.js';
 import { createLogger, type Logger } from '../../shared/log/index.js';
 import type { CliIo, Command } from '../command.js';
 import { parseFlags, runAdmin, UsageError } from './admin-support.js';
+import { confirmMaster } from './master-support.js';
 
 const USAGE = `Usage: vesper start [--config FILE] [--config-option KEY=VALUE ...] [--foreground]
                     [--worker-module FILE]
@@ -163,6 +169,15 @@ async function start(args: string[], io: CliIo): Promise<number> {
   }
   const config = await prepare(initial);
   const { log, reopen } = masterLogger(config);
+  const recorded = runningPid(pidFile);
+  if (recorded !== undefined && !(await confirmMaster(config, recorded))) {
+    // A live process with the number of a master that crashed: the file is stale.
+    log.warn(
+      { pid: recorded, pidFile },
+      `The pid file names process ${recorded}, which is not a Vesper master; replacing it`,
+    );
+    removePidFile(pidFile, recorded);
+  }
   await writePidFile(pidFile, process.pid);
   const master = new Master({
     config,

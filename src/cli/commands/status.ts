@@ -133,7 +133,7 @@ export const statusCommand: Command = {
       const { config, rest } = configFromArgs(args);
       const { flags, positional } = parseFlags(rest, [], ['--json']);
       if (positional.length > 0) throw new UsageError('status takes no arguments');
-      masterPid(config);
+      await masterPid(config);
       const master = (await requestJsonLine(controlSocketPath(config.paths.var), {
         op: 'status',
       })) as MasterStatus;

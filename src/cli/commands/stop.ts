@@ -30,7 +30,7 @@ export const stopCommand: Command = {
       if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
         throw new UsageError('--timeout needs a positive number of seconds');
       }
-      const pid = masterPid(config);
+      const pid = await masterPid(config);
       process.kill(pid, flags.has('--fast') ? 'SIGINT' : 'SIGTERM');
       const timeoutMs =
         seconds !== undefined ? seconds * 1000 : config.frontend.timeout.drain + 30_000;
