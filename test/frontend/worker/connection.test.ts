@@ -194,6 +194,36 @@ describe('the worker keeps connections alive', () => {
     expect(backend.requests.filter((q) => q.url.endsWith('/slow'))).toEqual([]);
   });
 
+  it('drops a client that stops reading a large answer after the stall timeout, and the session connection with it', async () => {
+    const big = await startBackend(sessionSocket(worker.config, 'bob', KEY), (_req, res) => {
+      res.end(Buffer.alloc(16 * 1024 * 1024, 98));
+    });
+    let upstreamClosed = false;
+    big.server.on('connection', (s) => s.on('close', () => (upstreamClosed = true)));
+    try {
+      const socket = connect(worker.port, '127.0.0.1');
+      socket.pause();
+      const started = Date.now();
+      const closed = new Promise<number>((resolve) =>
+        socket.on('close', () => resolve(Date.now() - started)),
+      );
+      socket.on('error', () => undefined);
+      socket.write(`GET /session/bob/${KEY}/big HTTP/1.1\r\nHost: a\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      let received = 0;
+      socket.on('data', (c: Buffer) => (received += c.length));
+      socket.resume();
+      expect(await closed).toBeLessThan(3000);
+      // Cut off: only what the socket buffers held arrived.
+      expect(received).toBeLessThan(16 * 1024 * 1024);
+      for (let i = 0; i < 50 && !upstreamClosed; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(upstreamClosed).toBe(true);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('serves HTTP/1.0 and closes after the answer', async () => {
     const r = await rawExchange(worker.port, 'GET /_health HTTP/1.0\r\n\r\n');
     expect(statuses(r.text)).toEqual([200]);

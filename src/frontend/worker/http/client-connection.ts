@@ -236,6 +236,7 @@ export class ClientConnection implements ReplyOwner {
       method: head.method,
       http11: head.version === '1.1',
       keepAlive: head.keepAlive && !this.#draining && this.requests < this.#settings.maxRequests,
+      stallTimeout: this.#settings.timeouts.body,
     });
     this.#reply = reply;
     const rest = scan.end < chunk.length ? chunk.subarray(scan.end) : null;
@@ -354,8 +355,13 @@ export class ClientConnection implements ReplyOwner {
     this.#clearTimer();
     this.#pending = null;
     this.#socket.end();
-    // A client that never reads its last answer must not keep the descriptor.
-    this.#arm(LINGER_MS);
+    // A client that never reads its last answer must not keep the descriptor:
+    // it gets the stall timeout to take what is still queued here, then a
+    // short linger once everything went to the kernel (which goes on sending
+    // it after the descriptor is closed).
+    this.#arm(Math.max(LINGER_MS, this.#settings.timeouts.body));
+    if (this.#socket.writableFinished) this.#arm(LINGER_MS);
+    else this.#socket.once('finish', () => this.#arm(LINGER_MS));
   }
 
   #arm(ms: number): void {

@@ -38,6 +38,7 @@ export class ServerReply {
   readonly #owner: ReplyOwner;
   readonly #head: boolean;
   readonly #http11: boolean;
+  readonly #stallTimeout: number;
   #headSent = false;
   #chunked = false;
   #noBody = false;
@@ -48,8 +49,9 @@ export class ServerReply {
   constructor(
     socket: Socket,
     owner: ReplyOwner,
-    options: { method: string; http11: boolean; keepAlive: boolean },
+    options: { method: string; http11: boolean; keepAlive: boolean; stallTimeout?: number },
   ) {
+    this.#stallTimeout = options.stallTimeout ?? 60_000;
     this.#socket = socket;
     this.#owner = owner;
     this.#head = options.method === 'HEAD';
@@ -93,13 +95,20 @@ export class ServerReply {
     return !this.#socket.destroyed && this.#socket.writableNeedDrain !== true;
   }
 
-  /** Calls `listener` once when the socket drains or closes. */
+  /**
+   * Calls `listener` once when the socket drains or closes. If the client
+   * reads nothing for the stall timeout (`frontend.timeout.body`) meanwhile,
+   * the connection is destroyed (a slow-read client).
+   */
   onceDrained(listener: () => void): void {
     const done = (): void => {
+      clearTimeout(timer);
       this.#socket.off('drain', done);
       this.#socket.off('close', done);
       listener();
     };
+    // A client that stops reading must not hold the connection (and the session's) forever.
+    const timer = setTimeout(() => this.#socket.destroy(), this.#stallTimeout);
     this.#socket.on('drain', done);
     this.#socket.on('close', done);
   }
