@@ -369,6 +369,10 @@ export class Master {
         return;
       case 'listening':
         if (row.state === 'starting') row.state = 'listening';
+        this.#log.debug(
+          { pid: row.pid, generation: row.generation },
+          `Worker ${row.pid} of generation ${row.generation} listens`,
+        );
         this.#checkReady();
         this.#wake();
         return;
