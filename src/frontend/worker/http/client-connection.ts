@@ -65,7 +65,7 @@ export interface IncomingRequest extends ConnectionInfo {
 export interface ConnectionHandler {
   /** Answers one request through `reply` (ending it, or detaching the socket). */
   request(request: IncomingRequest, reply: ServerReply): void;
-  /** Answers a refused request (the connection closes afterwards); `request` is null when the head never parsed. */
+  /** Answers a refused request (the connection closes afterwards); `head` is null when the head never parsed. */
   refuse(
     error: ProtocolError,
     reply: ServerReply,
