@@ -179,6 +179,16 @@ describe('vesper start under faults and signals (built program)', () => {
     expect((await get(port, '/')).status).toBe(200);
   });
 
+  it('starts with the workers that can run when one of the first exits with code 2', async () => {
+    const { dir, file, port } = await setup('fatal-at-start');
+    mkdirSync(join(dir, 'var'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'var', 'fatal-next-start'), '');
+    const run = await start(file);
+    expect(run.output()).toMatch(/Worker \d+ exited with fatal code 2 and will not be respawned/);
+    expect((await status(file)).master.workers.map((w) => w.state)).toEqual(['listening']);
+    expect((await get(port, '/')).status).toBe(200);
+  });
+
   it('refuses to start a second master on the same var directory', async () => {
     const { file } = await setup('twice');
     const first = await start(file);

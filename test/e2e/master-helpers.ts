@@ -26,7 +26,8 @@ export function requireBuild(): void {
  * ms, `GET /exit?code=C` exits the process with C. At
  * `frontend.max_connections_per_child` connections it sends `retiring` and
  * goes on serving until told to drain. When `<paths.var>/crash-next-start`
- * exists, it removes it and fails before listening. It speaks the IPC contract of
+ * exists, it removes it and fails before listening; `fatal-next-start`
+ * likewise makes it exit with code 2. It speaks the IPC contract of
  * src/frontend/ipc.ts.
  */
 export function writeTestWorker(file: string): void {
@@ -39,6 +40,8 @@ export async function runWorker(config, options) {
   const channel = workerChannel(options);
   const crash = config.paths.var + '/crash-next-start';
   if (existsSync(crash)) { unlinkSync(crash); throw new Error('crashing on purpose'); }
+  const fatal = config.paths.var + '/fatal-next-start';
+  if (existsSync(fatal)) { unlinkSync(fatal); process.exit(2); }
   let inflight = 0, requests = 0, served = 0, connections = 0;
   const sockets = new Set();
   const servers = config.frontend.listen.filter((l) => !l.tls).map((l) => {

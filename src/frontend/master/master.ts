@@ -146,7 +146,6 @@ export class Master {
   #wakePending = false;
   #foreground: ForegroundWorker | null = null;
   #readyWaiters: (() => void)[] = [];
-  #initialCount = 0;
   readonly #finished: Promise<number>;
   #resolveFinished: (code: number) => void = () => {};
 
@@ -197,8 +196,8 @@ export class Master {
         serialization: 'advanced',
         silent: false,
       });
-      this.#initialCount = Math.max(1, this.#config.frontend.min_servers);
-      for (let i = 0; i < this.#initialCount; i++) this.#fork(1, this.#config);
+      const initial = Math.max(1, this.#config.frontend.min_servers);
+      for (let i = 0; i < initial; i++) this.#fork(1, this.#config);
     }
     const services = Promise.all(
       this.#services.map(async (s) => {
@@ -392,8 +391,12 @@ export class Master {
 
   #checkReady(): void {
     if (this.#readyWaiters.length === 0) return;
-    const listening = this.#table.ofGeneration(1).filter((r) => r.state === 'listening').length;
-    if (listening >= this.#initialCount || this.#phase === 'stopping') {
+    // Ready once no first worker is still starting and at least one listens
+    // (one that exited fatally is not waited for; a crashed one's replacement is).
+    const rows = this.#table.ofGeneration(1);
+    const listening = rows.filter((r) => r.state === 'listening').length;
+    const starting = rows.filter((r) => r.state === 'starting').length;
+    if ((listening > 0 && starting === 0) || this.#phase === 'stopping') {
       for (const resolve of this.#readyWaiters.splice(0)) resolve();
     }
   }
@@ -768,7 +771,6 @@ export class Master {
     const listeners: ((message: MasterMessage) => void)[] = [];
     const id = 0;
     this.#table.add({ id, pid: process.pid, generation: 1, startedAt: this.#clock() });
-    this.#initialCount = 1;
     const channel: WorkerChannel = {
       send: (message) => {
         if (isWorkerMessage(message)) this.#handleWorkerMessage(id, message);
