@@ -4,21 +4,23 @@
  * Private_Dirty of /proc/PID/smaps_rollup) of an idle and of a dormant session
  * process. Logins use a pre-authenticated identity, so the figures measure the
  * session machinery and not accountd's password hashing. The application is
- * the benchmark session app (`bench/lib/bench-session-app.ts`, a 2 KiB page).
+ * the benchmark session app (`bench/lib/bench-session-app.ts`, a 2 KiB page);
+ * the session server runs as `vesper session-server` in a process of its own.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initRequest, type InitReply } from '../src/session/init-protocol/index.js';
-import { fetchStatus, SessionServer } from '../src/session/server/index.js';
+import { fetchStatus } from '../src/session/server/index.js';
 import { sessionSocketPath } from '../src/session/session-identity.js';
 import { loadConfigText, type VesperConfig } from '../src/shared/config/index.js';
-import { silentLogger } from '../src/shared/log/index.js';
 import type { Benchmark } from './run.js';
 
 const APP = fileURLToPath(new URL('./lib/bench-session-app.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function get(socketPath: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -48,30 +50,52 @@ function privateMiB(pid: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A session server run as in production: `vesper session-server` in a process of its own. */
+interface RunningServer {
+  readonly config: VesperConfig;
+  /** Ready spares and live sessions, from the init socket's `status`. */
+  status(): Promise<{ spares: number; sessions: { pid: number; state: string }[] }>;
+}
+
 async function withServer<T>(
   dir: string,
   options: string[],
-  body: (server: SessionServer, config: VesperConfig) => Promise<T>,
+  body: (server: RunningServer) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfigText('', {
-    cwd: dir,
-    options: [
-      `paths.var=${join(dir, 'var')}`,
-      'log.level=silent',
-      `session.app=${APP}`,
-      'session.max_per_user=1000',
-      ...options,
-    ],
-  });
-  const server = new SessionServer({ config, log: silentLogger });
-  await server.start();
+  mkdirSync(dir, { recursive: true });
+  const yaml = join(dir, 'vesper.yaml');
+  writeFileSync(yaml, 'log: { level: silent }\n');
+  const all = [
+    `paths.var=${join(dir, 'var')}`,
+    `session.app=${APP}`,
+    'session.max_per_user=1000',
+    ...options,
+  ];
+  const config = loadConfigText('log: { level: silent }\n', { cwd: dir, options: all });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'session-server', '--config', yaml, ...all.flatMap((o) => ['--config-option', o])],
+    { cwd: dir, stdio: 'ignore' },
+  );
+  const init = join(config.session.socket_dir, 'init.sock');
+  const server: RunningServer = {
+    config,
+    async status() {
+      const st = await initRequest(init, { op: 'status' });
+      if (!('sessions' in st)) throw new Error('no status');
+      return st;
+    },
+  };
   try {
-    return await body(server, config);
+    await waitUntil(async () => (await server.status().catch(() => null)) !== null, 20_000);
+    return await body(server);
   } finally {
-    await server.close();
-    for (const r of server.sessions) {
+    const pids = (await server.status().catch(() => ({ sessions: [] }))).sessions.map((s) => s.pid);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    for (const pid of pids) {
       try {
-        process.kill(r.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
@@ -98,24 +122,20 @@ async function login(
   };
 }
 
-async function waitUntil(check: () => boolean, ms: number): Promise<void> {
+async function waitUntil(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await sleep(10);
   }
 }
 
 /** Logs in `n` times (each a new session, logged out after), returns sorted ms. */
-async function loginTimes(
-  server: SessionServer,
-  config: VesperConfig,
-  n: number,
-  spares: number,
-): Promise<number[]> {
+async function loginTimes(server: RunningServer, n: number, spares: number): Promise<number[]> {
+  const { config } = server;
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (spares > 0) await waitUntil(() => server.readySpares === spares, 10_000);
+    if (spares > 0) await waitUntil(async () => (await server.status()).spares === spares, 10_000);
     const t0 = process.hrtime.bigint();
     const s = await login(config, `bench${i}`);
     const status = await get(s.socket, s.url);
@@ -134,8 +154,8 @@ const bench: Benchmark = async (report) => {
       [0, 15],
     ] as const) {
       const dir = join(root, `spares-${spares}`);
-      const times = await withServer(dir, [`session.spares=${spares}`], (server, config) =>
-        loginTimes(server, config, n, spares),
+      const times = await withServer(dir, [`session.spares=${spares}`], (server) =>
+        loginTimes(server, n, spares),
       );
       report(
         `login → first page, spares ${spares}: p50 ${percentile(times, 50).toFixed(1)} ms, ` +
@@ -145,10 +165,10 @@ const bench: Benchmark = async (report) => {
     await withServer(
       join(root, 'memory'),
       ['session.spares=1', 'session.idle_time=1500ms', 'session.timeout=1h'],
-      async (server, config) => {
-        const s = await login(config, 'memory');
+      async (server) => {
+        const s = await login(server.config, 'memory');
         for (let i = 0; i < 20; i++) await get(s.socket, s.url);
-        const pid = server.sessions[0]!.pid;
+        const pid = (await server.status()).sessions[0]!.pid;
         await sleep(500);
         report(`idle session process: ${privateMiB(pid).toFixed(1)} MiB private (target < 12 MiB)`);
         const deadline = Date.now() + 5_000;
@@ -159,9 +179,6 @@ const bench: Benchmark = async (report) => {
           await sleep(100);
         }
         report(`dormant session process: ${privateMiB(pid).toFixed(1)} MiB private`);
-        const spare = server.sparePids()[0];
-        if (spare !== undefined)
-          report(`spare session process: ${privateMiB(spare).toFixed(1)} MiB private`);
       },
     );
   } finally {

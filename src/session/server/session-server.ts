@@ -58,6 +58,9 @@ export interface SessionServerOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** How long after a login the spare pool is refilled, ms. */
+const REFILL_DELAY_MS = 100;
+
 const WARM_SOCKET_PATTERN = /^warm-(\d+)\.sock$/;
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../process/main.js', import.meta.url));
@@ -249,8 +252,9 @@ export class SessionServer {
       return await this.#startSession(request, auth.credential);
     } finally {
       this.#unreserve(request.user);
-      // Refill after the reply is on its way (the init listener writes it in this tick).
-      setImmediate(() => this.#pool.fill());
+      // Refill once the reply is on its way and the browser has fetched the
+      // first page: a starting Node process would compete with it for the CPU.
+      setTimeout(() => this.#pool.fill(), REFILL_DELAY_MS).unref();
     }
   }
 
@@ -263,6 +267,8 @@ export class SessionServer {
     const session = this.#counter.next(this.#registry.highest + 1);
     let handle: SessionProcessHandle;
     let socketPath: string;
+    const t0 = performance.now();
+    const spare = this.#pool.ready > 0;
     try {
       handle = await this.#pool.acquire();
       socketPath = await handle.assign({
@@ -294,7 +300,15 @@ export class SessionServer {
     this.#registry.add(record);
     handle.child.once('exit', (code, signal) => this.#ended(record, code, signal));
     this.#log.info(
-      { event: 'login', user, session, pid: handle.pid, clientIp: request.clientIp },
+      {
+        event: 'login',
+        user,
+        session,
+        pid: handle.pid,
+        clientIp: request.clientIp,
+        spare,
+        startMs: Math.round((performance.now() - t0) * 10) / 10,
+      },
       `${user} logged in: session ${session} runs in process ${handle.pid}.`,
     );
     return {
