@@ -56,7 +56,10 @@ function setup(options: string[] = []): { dir: string; config: VesperConfig } {
   return { dir, config };
 }
 
-async function startServer(config: VesperConfig): Promise<SessionServer> {
+async function startServer(
+  config: VesperConfig,
+  options: { sweepIntervalMs?: number; timeoutGraceMs?: number } = {},
+): Promise<SessionServer> {
   const server = new SessionServer({
     config,
     log: silentLogger,
@@ -64,6 +67,7 @@ async function startServer(config: VesperConfig): Promise<SessionServer> {
     passwordAuthenticator: passwords,
     reapIntervalMs: 100,
     sweepIntervalMs: 60_000,
+    ...options,
   });
   cleanup.onClose(() => server.close());
   await server.start();
@@ -258,6 +262,17 @@ describe('SessionServer with real session processes', () => {
     expect(out.status).toBe(303);
     await waitFor(() => !alive(pa) && !existsSync(socketOf(config, a)));
     await waitFor(() => !alive(pb) && !existsSync(socketOf(config, b)), 5_000);
+    await waitFor(() => server.sessions.length === 0);
+  });
+
+  it('ends a session that is past its timeout by the server clock when the session did not end itself', async () => {
+    const { config } = setup(['session.timeout=1h', 'session.idle_time=0']);
+    // A grace of minus one hour: every session looks overdue to the server's sweep.
+    const server = await startServer(config, { sweepIntervalMs: 200, timeoutGraceMs: -3_600_000 });
+    const s = ok(await login(config));
+    const pid = server.sessions[0]!.pid;
+    cleanup.pid(pid);
+    await waitFor(() => !alive(pid) && !existsSync(socketOf(config, s)), 5_000);
     await waitFor(() => server.sessions.length === 0);
   });
 
