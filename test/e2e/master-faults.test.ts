@@ -13,6 +13,7 @@ import {
   alive,
   freePort,
   get,
+  killProcessesIn,
   killQuietly,
   requireBuild,
   startVesper,
@@ -92,7 +93,10 @@ describe('vesper start under faults and signals (built program)', () => {
     pids.clear();
   });
 
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    killProcessesIn(root);
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('does not respawn a worker that exits with the fatal code 2', async () => {
     const { file, port } = await setup('fatal');

@@ -2,7 +2,7 @@
  * @module Helpers of the master's end-to-end tests: the built program, a tiny test worker module, free ports, polling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -180,4 +180,36 @@ export function killQuietly(pid: number | null | undefined): void {
   } catch {
     // Already gone.
   }
+}
+
+/**
+ * The pids of every process whose working directory is `dir` or below it
+ * (what a test's `vesper start` started, detached session processes
+ * included), found through /proc. Linux only; elsewhere none.
+ */
+export function processesIn(dir: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+/** Kills with SIGKILL every process of {@link processesIn}; returns how many. */
+export function killProcessesIn(dir: string): number {
+  const pids = processesIn(dir);
+  for (const pid of pids) killQuietly(pid);
+  return pids.length;
 }

@@ -12,6 +12,7 @@ import {
   alive,
   freePort,
   get,
+  killProcessesIn,
   killQuietly,
   requireBuild,
   startVesper,
@@ -94,6 +95,7 @@ describe('vesper start, status, reload and stop (built program)', () => {
   afterAll(() => {
     if (run?.child.pid !== undefined) killQuietly(run.child.pid);
     for (const pid of seen) killQuietly(pid);
+    killProcessesIn(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
   get,
+  killProcessesIn,
   killQuietly,
   requireBuild,
   startVesper,
@@ -70,6 +71,7 @@ describe('the pool policy of the built master', () => {
   afterAll(() => {
     killQuietly(run?.child.pid);
     for (const pid of pids) killQuietly(pid);
+    killProcessesIn(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 

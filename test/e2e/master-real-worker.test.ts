@@ -1,9 +1,9 @@
 /**
- * The built `vesper start` with the real frontend worker: a plain and a TLS
- * listener (the self-signed pair made on first start),
- * a reload, and a clean stop. The
- * session server is external (its own tests start it); accountd is the real
- * child. Build first: `npx tsc -p tsconfig.build.json`.
+ * The built `vesper start` as `npm start` runs it, with the real frontend
+ * worker, the real session server and the real accountd: a plain and a TLS
+ * listener (the self-signed pair made on first start), the scoreboard with
+ * sessions, the session server restarted after SIGKILL, a reload, and a
+ * clean stop. Build first: `npx tsc -p tsconfig.build.json`.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,9 @@ import {
   alive,
   freePort,
   get,
+  killProcessesIn,
   killQuietly,
+  processesIn,
   requireBuild,
   startVesper,
   until,
@@ -25,10 +27,11 @@ import {
 } from './master-helpers.js';
 
 interface StatusJson {
+  sessions: { ok: boolean; sessions?: unknown[]; spares?: number };
   master: {
     generation: number;
     workers: { pid: number; generation: number; state: string }[];
-    services: { pid: number | null }[];
+    services: { name: string; pid: number | null; state: string; restarts: number }[];
   };
 }
 
@@ -82,7 +85,7 @@ describe('vesper start with the real frontend worker (built program)', () => {
         '  min_spare: 0',
         '  max_servers: 3',
         '  timeout: { drain: 3s }',
-        'session: { external: true }',
+        'session: { spares: 1 }',
       ].join('\n'),
     );
   });
@@ -90,6 +93,7 @@ describe('vesper start with the real frontend worker (built program)', () => {
   afterAll(() => {
     killQuietly(run?.child.pid);
     for (const pid of pids) killQuietly(pid);
+    killProcessesIn(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -114,6 +118,30 @@ describe('vesper start with the real frontend worker (built program)', () => {
     );
   });
 
+  it('shows the session server and its sessions in status, and restarts it after SIGKILL', async () => {
+    const before = await status();
+    expect(before.master.services.map((x) => [x.name, x.state])).toEqual([
+      ['accountd', 'running'],
+      ['session-server', 'running'],
+    ]);
+    expect(before.sessions).toMatchObject({ ok: true, sessions: [] });
+    const human = await vesper(['status', '--config', file], dir);
+    expect(human.stdout).toMatch(/\nSessions: none \(\d+ spare processes\)\n$/);
+    const victim = before.master.services[1]!;
+    process.kill(victim.pid!, 'SIGKILL');
+    const after = await until('a new session server answering', 15_000, async () => {
+      const s = await status();
+      const server = s.master.services[1]!;
+      return server.pid !== victim.pid && server.state === 'running' && s.sessions.ok
+        ? server
+        : undefined;
+    });
+    expect(after.restarts).toBe(1);
+    expect(run!.output()).toContain(
+      `session-server ${victim.pid} was killed by SIGKILL; restarting it`,
+    );
+  });
+
   it('reloads to a new generation and stops cleanly with every child gone', async () => {
     process.kill(run!.child.pid!, 'SIGHUP');
     await until('generation 2 alone', 15_000, async () => {
@@ -132,5 +160,7 @@ describe('vesper start with the real frontend worker (built program)', () => {
     expect(stop.status).toBe(0);
     expect(await run!.exited).toBe(0);
     for (const pid of children) expect(alive(pid)).toBe(false);
+    // Nothing else either: the session server stopped its spare processes.
+    await until('no process left', 5000, () => (processesIn(dir).length === 0 ? true : undefined));
   });
 });

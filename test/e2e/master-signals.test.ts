@@ -19,6 +19,7 @@ import {
   alive,
   freePort,
   get,
+  killProcessesIn,
   killQuietly,
   requireBuild,
   startVesper,
@@ -80,7 +81,10 @@ describe('SIGINT and SIGUSR1 on the built master', () => {
     for (const pid of pids) killQuietly(pid);
   });
 
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    killProcessesIn(root);
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('stops at once on SIGINT without waiting for requests in flight, and exits 0', async () => {
     const { run, dir, port } = await start('int');
