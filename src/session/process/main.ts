@@ -18,14 +18,17 @@ let factory: SessionAppFactory | null = null;
 let log: Logger | null = null;
 let runtime: SessionRuntime | null = null;
 
-function send(message: ProcessMessage): void {
-  process.send?.(message);
+/** Sends to the session server; false when it has gone away. */
+function send(message: ProcessMessage): boolean {
+  if (process.send === undefined || !process.connected) return false;
+  process.send(message);
+  return true;
 }
 
 function fail(code: string, message: string): void {
   send({ type: 'failed', code, message });
   process.exitCode = 1;
-  process.disconnect?.();
+  if (process.connected) process.disconnect?.();
 }
 
 async function prepare(c: VesperConfig): Promise<void> {
@@ -62,9 +65,13 @@ async function assign(m: AssignMessage): Promise<void> {
     },
   });
   await runtime.start();
-  send({ type: 'live', socketPath: runtime.socketPath });
+  if (!send({ type: 'live', socketPath: runtime.socketPath })) {
+    // The session server died before it could hand the key to anyone: nobody can use this session.
+    await runtime.shutdown('shutdown');
+    return;
+  }
   // From here on the process lives on its own: it survives the session server.
-  process.disconnect?.();
+  if (process.connected) process.disconnect?.();
 }
 
 process.on('message', (raw: unknown) => {

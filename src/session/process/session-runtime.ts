@@ -81,12 +81,11 @@ function answerEndedRaw(socket: Duplex): void {
     socket.destroy();
     return;
   }
-  socket.end(
+  const head =
     'HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=UTF-8\r\n' +
-      `Content-Length: ${ENDED_BODY.length}\r\nCache-Control: no-store\r\n` +
-      'X-Vesper-Session: ended\r\nConnection: close\r\n\r\n',
-  );
-  socket.end(ENDED_BODY);
+    `Content-Length: ${ENDED_BODY.length}\r\nCache-Control: no-store\r\n` +
+    'X-Vesper-Session: ended\r\nConnection: close\r\n\r\n';
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), ENDED_BODY]));
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

@@ -306,6 +306,26 @@ describe('SessionRuntime', () => {
     expect(existsSync(socket)).toBe(false);
   });
 
+  it('answers a WebSocket upgrade with a wrong key like any unknown session', async () => {
+    const { socket } = await start();
+    const answer = await new Promise<{ status: number; ended: unknown; body: string }>(
+      (resolve, reject) => {
+        const ws = new WebSocket(`ws+unix://${socket}:/session/alice/${'x'.repeat(24)}/ws`);
+        ws.once('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, ended: res.headers['x-vesper-session'], body }),
+          );
+        });
+        ws.once('open', () => reject(new Error('opened')));
+        ws.once('error', () => undefined);
+      },
+    );
+    const plain = await socketRequest(socket, url('home', 'x'.repeat(24)));
+    expect(answer).toEqual({ status: 404, ended: 'ended', body: plain.body });
+  });
+
   it('accepts a one-time WebSocket token once and runs messages in the serial queue', async () => {
     const { socket } = await start();
     const tokenReply = await socketRequest(socket, url('token'));
