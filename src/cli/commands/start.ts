@@ -1,8 +1,8 @@
 /**
  * @module `vesper start`: validates the configuration, prepares var/, and runs the frontend master until it is stopped.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DEMO_PASSWORD, DEMO_USERS } from '../../accountd/demo-users.js';
@@ -129,7 +129,8 @@ function masterLogger(config: VesperConfig): { log: Logger; reopen: () => void }
   if (config.log.file === null) {
     return { log: createLogger({ name: 'master', level: config.log.level }), reopen: () => {} };
   }
-  ensurePrivateDir(resolve(config.log.file, '..'));
+  // As createLogger does: the directory may be a shared one such as /var/log/vesper.
+  mkdirSync(dirname(config.log.file), { recursive: true, mode: 0o700 });
   const destination = pino.destination({ dest: config.log.file, mkdir: false, sync: false });
   return {
     log: createLogger({ name: 'master', level: config.log.level, stream: destination }),
