@@ -1,7 +1,8 @@
 /**
  * The built `vesper start` as `npm start` runs it, with the real frontend
  * worker, the real session server and the real accountd: a plain and a TLS
- * listener (the self-signed pair made on first start), the scoreboard with
+ * listener (the self-signed pair made on first start), recycling at
+ * max_connections_per_child, the scoreboard with
  * sessions, the session server restarted after SIGKILL, a reload, and a
  * clean stop. Build first: `npx tsc -p tsconfig.build.json`.
  */
@@ -84,6 +85,7 @@ describe('vesper start with the real frontend worker (built program)', () => {
         '  min_servers: 2',
         '  min_spare: 0',
         '  max_servers: 3',
+        '  max_connections_per_child: 4',
         '  timeout: { drain: 3s }',
         'session: { spares: 1 }',
       ].join('\n'),
@@ -116,6 +118,24 @@ describe('vesper start with the real frontend worker (built program)', () => {
     expect(new X509Certificate(secure.cert).fingerprint256).toBe(
       new X509Certificate(readFileSync(certFile)).fingerprint256,
     );
+  });
+
+  it('replaces workers at max_connections_per_child without failing a request', async () => {
+    const before = await status();
+    // Round robin: 12 connections make both workers reach 4 (jitter adds none below 10).
+    for (let i = 0; i < 12; i++) expect((await get(plain, '/')).status).toBe(200);
+    await until('the first workers replaced', 10_000, async () => {
+      const s = await status();
+      return s.master.workers.every((w) => !before.master.workers.some((b) => b.pid === w.pid))
+        ? true
+        : undefined;
+    });
+    for (const w of before.master.workers) {
+      expect(run!.output()).toContain(
+        `Worker ${w.pid} served its max_connections_per_child and is retiring`,
+      );
+    }
+    expect((await get(plain, '/')).status).toBe(200);
   });
 
   it('shows the session server and its sessions in status, and restarts it after SIGKILL', async () => {
