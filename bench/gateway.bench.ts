@@ -9,7 +9,9 @@
  * with two workers. Prints requests per second and p50/p99 latency for each,
  * and the gateway's figures as ratios to nginx's, against the targets
  * (throughput at least 0.6 x nginx, p99 no worse than 1.5 x nginx's). The load
- * generator runs in a child process of its own.
+ * generator runs in a child process of its own. The targets take turns in
+ * three rounds, so that a change in the machine's background load during the
+ * run falls on all three alike.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +27,10 @@ import type { Benchmark } from './run.js';
 /** Frontend workers for both proxies. */
 const WORKERS = 2;
 const CONNECTIONS = 32;
-const WARMUP_MS = 1000;
-const DURATION_MS = 10_000;
+/** Rounds; in each, every target gets a warm-up and a measured stretch in turn. */
+const ROUNDS = 3;
+const WARMUP_MS = 500;
+const ROUND_MS = 3500;
 /** Requests per client connection, the same for both proxies. */
 const REQUESTS_PER_CONNECTION = 1000;
 /** DESIGN.md §7 targets. */
@@ -37,7 +41,35 @@ const PASSWORD = 'vesper-demo-1';
 /** The compiled bench session application, next to this file's compiled form. */
 const APP = join(fileURLToPath(new URL('.', import.meta.url)), 'lib', 'bench-session-app.js');
 
-function line(label: string, r: LoadResult, ref?: LoadResult): string {
+/** One target's rounds, summed: requests per second over all rounds, the median round's latencies. */
+interface Summary {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+  badStatus: number;
+  connectErrors: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function summarise(rounds: LoadResult[]): Summary {
+  const ok = rounds.reduce((n, r) => n + r.ok, 0);
+  const ms = rounds.reduce((n, r) => n + r.durationMs, 0);
+  return {
+    rps: ms > 0 ? Math.round((ok * 1000) / ms) : 0,
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    failed: rounds.reduce((n, r) => n + r.failed, 0),
+    badStatus: rounds.reduce((n, r) => n + r.badStatus, 0),
+    connectErrors: rounds.reduce((n, r) => n + r.connectErrors, 0),
+  };
+}
+
+function line(label: string, r: Summary, ref?: Summary): string {
   const rps = `${String(r.rps).padStart(6)} req/s`;
   const lat = `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`;
   const ratios =
@@ -71,26 +103,42 @@ const bench: Benchmark = async (report) => {
       upstream: socketPath,
       keepaliveRequests: REQUESTS_PER_CONNECTION,
     });
+    const targets: [string, LoadTarget][] = [
+      ['direct (no proxy)', { path: socketPath }],
+      [
+        `nginx ${await nginxVersion(binary)}, ${WORKERS} workers`,
+        { host: '127.0.0.1', port: nginx.port },
+      ],
+      [`vesper, ${WORKERS} workers`, { host: '127.0.0.1', port: gateway.port }],
+    ];
     const load = (target: LoadTarget): LoadOptions => ({
       target,
       connections: CONNECTIONS,
       warmupMs: WARMUP_MS,
-      durationMs: DURATION_MS,
+      durationMs: ROUND_MS,
       path: `/session/${USER}//page`,
       headers: { cookie },
       expectBodyBytes: PAGE_BYTES,
     });
     report(
       `${PAGE_BYTES}-byte session page, ${CONNECTIONS} keep-alive connections, ` +
-        `${DURATION_MS / 1000} s per target after ${WARMUP_MS / 1000} s warm-up, ` +
+        `${ROUNDS} rounds of ${ROUND_MS / 1000} s per target (after ${WARMUP_MS / 1000} s warm-up each), ` +
         `${cpus().length} cores; load generator in its own process`,
     );
-    const direct = await runLoadInChild(load({ path: socketPath }));
-    report(line('direct (no proxy)', direct));
-    const ref = await runLoadInChild(load({ host: '127.0.0.1', port: nginx.port }));
-    report(line(`nginx ${await nginxVersion(binary)}, ${WORKERS} workers`, ref));
-    const vesper = await runLoadInChild(load({ host: '127.0.0.1', port: gateway.port }));
-    report(line(`vesper, ${WORKERS} workers`, vesper, ref));
+    const results: LoadResult[][] = targets.map(() => []);
+    const roundRatios: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let t = 0; t < targets.length; t++) {
+        results[t]!.push(await runLoadInChild(load(targets[t]![1])));
+      }
+      const [ref, vesper] = [results[1]![round]!, results[2]![round]!];
+      roundRatios.push((vesper.rps / ref.rps).toFixed(2));
+    }
+    const [direct, ref, vesper] = results.map(summarise) as [Summary, Summary, Summary];
+    report(line(targets[0]![0], direct));
+    report(line(targets[1]![0], ref));
+    report(line(targets[2]![0], vesper, ref));
+    report(`vesper req/s / nginx req/s by round: ${roundRatios.join(', ')}`);
     const rpsRatio = vesper.rps / ref.rps;
     const p99Ratio = vesper.p99Ms / ref.p99Ms;
     report(
