@@ -85,7 +85,15 @@ function line(label: string, r: Summary, ref?: Summary): string {
 }
 
 const bench: Benchmark = async (report) => {
-  const binary = await findNginx();
+  let binary: string;
+  try {
+    binary = await findNginx();
+  } catch (err) {
+    // Without the reference there is no ratio to give: say so, and let the
+    // other benchmarks of the run go on.
+    report(`NOT RUN: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
   const gateway = await VesperGateway.start({
     workers: WORKERS,
     options: [
