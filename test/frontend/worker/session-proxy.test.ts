@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   KEY,
@@ -222,9 +222,11 @@ describe('the session proxy', () => {
   it('retries an idempotent request once on a fresh connection when the pooled one dies as it is picked, and never a POST', async () => {
     const { createServer } = await import('node:net');
     let connections = 0;
+    let killNext = false;
+    const sockets = new Set<Socket>();
     const server = createServer((socket) => {
-      const n = ++connections;
-      let requests = 0;
+      connections++;
+      sockets.add(socket);
       let buffered = '';
       socket.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('latin1');
@@ -232,8 +234,9 @@ describe('the session proxy', () => {
           const end = buffered.indexOf('\r\n\r\n') + 4;
           const length = /content-length: (\d+)/i.exec(buffered.slice(0, end));
           buffered = buffered.slice(end + (length === null ? 0 : Number(length[1])));
-          // The first connection answers once, then dies on the next request.
-          if (n === 1 && ++requests === 2) {
+          // Dies on the request that arrives while killNext is set, as a keep-alive timeout would.
+          if (killNext) {
+            killNext = false;
             socket.destroy();
             return;
           }
@@ -246,15 +249,83 @@ describe('the session proxy', () => {
     await new Promise<void>((resolve) => server.listen(path, resolve));
     try {
       expect((await httpExchange(worker.port, 'GET', `/session/erin/${KEY}/a`)).status).toBe(200);
+      killNext = true;
       const again = await httpExchange(worker.port, 'GET', `/session/erin/${KEY}/b`);
       expect([again.status, again.body]).toEqual([200, 'ok']);
       expect(connections).toBe(2);
-      // The retry's connection was not pooled; the next new one (counted as 1 again) dies on its second request, a POST.
-      connections = 0;
-      expect((await httpExchange(worker.port, 'GET', `/session/erin/${KEY}/c`)).status).toBe(200);
+      killNext = true;
       const post = await httpExchange(worker.port, 'POST', `/session/erin/${KEY}/d`, {}, 'x=1');
       expect(post.status).toBe(503);
       expect(post.body).toContain('Service unavailable');
+      expect(connections).toBe(2);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('response framing from the session', () => {
+  it('passes a chunked answer through to an HTTP/1.1 client and decodes it for an HTTP/1.0 client', async () => {
+    await backend('alice', KEY, (_req, res) => {
+      res.write('first ');
+      setTimeout(() => res.end('second'), 20);
+    });
+    const r11 = await httpExchange(worker.port, 'GET', `/session/alice/${KEY}/c`);
+    expect(r11.headers['transfer-encoding']).toEqual(['chunked']);
+    expect(r11.body).toBe('first second');
+    const r10 = await rawExchange(worker.port, `GET /session/alice/${KEY}/c HTTP/1.0\r\n\r\n`);
+    const parsed = parseResponse(r10.text);
+    expect(parsed.headers['transfer-encoding']).toBeUndefined();
+    expect(parsed.headers['connection']).toEqual(['close']);
+    expect(parsed.body).toBe('first second');
+    expect(r10.closed).toBe(true);
+  });
+
+  it('gives an HTTP/1.0 client without Host a session request with one', async () => {
+    const b = await backend();
+    const r = await rawExchange(worker.port, `GET /session/alice/${KEY}/h HTTP/1.0\r\n\r\n`);
+    expect(statuses(r.text)).toEqual([200]);
+    expect(b.requests[0]!.headers['host']).toBe('localhost');
+  });
+
+  it('relays an answer framed by closing the connection, and answers HEAD without a body', async () => {
+    const server = createNetServer((socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        if (chunk.toString('latin1').startsWith('HEAD')) {
+          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n');
+        } else socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end');
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(sessionSocket(worker.config, 'gus', KEY), resolve),
+    );
+    try {
+      const r = await httpExchange(worker.port, 'GET', `/session/gus/${KEY}/x`);
+      expect([r.status, r.body]).toEqual([200, 'until the end']);
+      const head = await rawExchange(
+        worker.port,
+        `HEAD /session/gus/${KEY}/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+      );
+      expect(head.text).toContain('Content-Length: 1234\r\n');
+      expect(head.text.endsWith('\r\n\r\n')).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('answers 503 when the session sends something that is not HTTP', async () => {
+    const server = createNetServer((socket) => {
+      socket.once('data', () => socket.end('SSH-2.0-nonsense\r\n\r\n'));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(sessionSocket(worker.config, 'hal', KEY), resolve),
+    );
+    try {
+      const r = await httpExchange(worker.port, 'GET', `/session/hal/${KEY}/x`);
+      expect(r.status).toBe(503);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -313,7 +313,7 @@ export class ClientConnection implements ReplyOwner {
 
   /** {@inheritDoc ReplyOwner.replyFinished} */
   replyFinished(reply: ServerReply): void {
-    if (reply !== this.#reply || this.#state === State.Detached) return;
+    if (reply !== this.#reply || this.#state === State.Detached || this.#closed) return;
     this.#reply = null;
     const bodyUnread = this.#state === State.Body || this.#state === State.Head;
     if (reply.closeAfter || bodyUnread || this.#draining || this.#state === State.Closing) {

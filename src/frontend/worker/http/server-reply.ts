@@ -117,7 +117,11 @@ export class ServerReply {
    * Writes the status line and the fields.
    * @throws Error when the head was already written.
    */
-  writeHead(status: number, fields: readonly (readonly [string, string])[]): void {
+  writeHead(
+    status: number,
+    fields: readonly (readonly [string, string])[],
+    options: { framedChunks?: boolean } = {},
+  ): void {
     if (this.#headSent) throw new Error('ServerReply: head already written');
     this.#headSent = true;
     this.status = status;
@@ -133,12 +137,23 @@ export class ServerReply {
     }
     if (!hasLength && !NO_BODY_STATUS(status)) {
       if (this.#http11) {
-        this.#chunked = !this.#head;
-        if (this.#chunked) text += 'Transfer-Encoding: chunked\r\n';
+        // framedChunks: the caller writes bytes that are already chunk-framed (a chunked upstream body passed through).
+        this.#chunked = !this.#head && options.framedChunks !== true;
+        if (!this.#head) text += 'Transfer-Encoding: chunked\r\n';
       } else this.closeAfter = true;
     }
     text += this.closeAfter ? 'Connection: close\r\n\r\n' : '\r\n';
     this.#socket.write(text, 'latin1');
+  }
+
+  /** Holds writes back until {@link uncork}, so a head and its first body bytes leave in one write. */
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  /** Releases what {@link cork} held back. */
+  uncork(): void {
+    this.#socket.uncork();
   }
 
   /** Writes body bytes; returns false when the caller should wait for {@link onceDrained}. */

@@ -1,11 +1,15 @@
 /**
  * @module Forwards a session request to its session's Unix socket over a pool of keep-alive connections, streaming both bodies with backpressure.
  */
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { ChunkedDecoder } from '../http/chunked-decoder.js';
 import type { IncomingRequest } from '../http/client-connection.js';
 import type { ServerReply } from '../http/server-reply.js';
 import { HSTS_HEADER } from '../pages/security-headers.js';
 import { BodyCopy, ECHO_LIMIT, isFormBody, textFields } from './posted-fields.js';
+import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
+import { MAX_UPSTREAM_HEAD, parseUpstreamHead, type UpstreamHead } from './upstream-response.js';
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1), never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -86,16 +90,17 @@ export function forwardedFields(
  * hop-by-hop fields and the `x-vesper-` namespace, with the frame-busting and
  * referrer defaults when the application set none, and HSTS on TLS.
  */
-export function responseFields(res: IncomingMessage, tls: boolean): [string, string][] {
+export function responseFields(
+  fields: readonly (readonly [string, string])[],
+  tls: boolean,
+): [string, string][] {
   const out: [string, string][] = [];
   const seen = new Set<string>();
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
+  for (const [name, value] of fields) {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower.startsWith('x-vesper-')) continue;
     seen.add(lower);
-    out.push([name, raw[i + 1]!]);
+    out.push([name, value]);
   }
   for (const [name, value] of DEFAULT_RESPONSE_FIELDS) {
     if (!seen.has(name.toLowerCase())) out.push([name, value]);
@@ -104,31 +109,57 @@ export function responseFields(res: IncomingMessage, tls: boolean): [string, str
   return out;
 }
 
+/** The fields of an `IncomingMessage` (Node's client) as `[name, value]` pairs. */
+export function rawFields(res: IncomingMessage): [string, string][] {
+  const out: [string, string][] = [];
+  const raw = res.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
 /**
- * The session-URL proxy. One keep-alive pool per session socket (Node's
- * `http.Agent` keys its pools by socket path), so consecutive requests to
- * a session reuse a connection instead of opening one each.
+ * The request head sent to a session: the canonical target, the client's
+ * fields as {@link forwardedFields} leaves them, and the body framing
+ * (`Content-Length` as the client declared it, or chunked).
+ */
+export function upstreamRequestHead(request: IncomingRequest, requestId: string): string {
+  let text = `${request.head.method} ${request.target.canonical} HTTP/1.1\r\n`;
+  for (const [name, value] of Object.entries(forwardedFields(request, requestId))) {
+    if (Array.isArray(value)) for (const v of value) text += `${name}: ${v}\r\n`;
+    else text += `${name}: ${value}\r\n`;
+  }
+  // An HTTP/1.0 client may send no Host; the session speaks HTTP/1.1, which needs one.
+  if (request.head.host === null) text += 'host: localhost\r\n';
+  if (request.head.chunked) text += 'transfer-encoding: chunked\r\n';
+  return `${text}\r\n`;
+}
+
+/**
+ * The session-URL proxy. Keeps one pool of idle keep-alive connections per
+ * session socket ({@link UpstreamPool}), so consecutive requests to a session
+ * reuse a connection instead of opening one each, and speaks HTTP/1.1 on them
+ * itself: the request head is written in one piece, a response body framed by
+ * length or by chunks is passed through as it arrives (chunks are not
+ * re-framed for HTTP/1.1 clients), with backpressure both ways.
  */
 export class SessionProxy {
-  readonly #agent: Agent;
+  readonly #pool: UpstreamPool;
   readonly #outcomes: ProxyOutcomes;
   #inflight = 0;
 
-  constructor(outcomes: ProxyOutcomes, options: { maxSocketsPerSession?: number } = {}) {
+  constructor(outcomes: ProxyOutcomes, options: UpstreamPoolOptions = {}) {
     this.#outcomes = outcomes;
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: options.maxSocketsPerSession ?? 32,
-      maxFreeSockets: 32,
-      scheduling: 'lifo',
-      // An idle pooled connection is dropped after a while; the session may also close it first.
-      timeout: 30_000,
-    });
+    this.#pool = new UpstreamPool(options);
   }
 
   /** Proxied requests in flight. */
   get inflight(): number {
     return this.#inflight;
+  }
+
+  /** Idle pooled connections to `socketPath` (for tests and status). */
+  idleConnections(socketPath: string): number {
+    return this.#pool.idleCount(socketPath);
   }
 
   /** Forwards `request` to the session listening on `socketPath` and streams its answer to `reply`. */
@@ -144,106 +175,28 @@ export class SessionProxy {
       body !== null && isFormBody(request.head.get('content-type'))
         ? new BodyCopy(body, ECHO_LIMIT)
         : null;
-    let settled = false;
-    const finish = (): void => {
-      if (settled) return;
-      settled = true;
-      this.#inflight--;
-    };
-    const headers = forwardedFields(request, requestId);
-    const send = (fresh: boolean): ClientRequest => {
-      const upstream = httpRequest({
-        socketPath,
-        method: request.head.method,
-        path: request.target.canonical,
-        headers,
-        agent: fresh ? false : this.#agent,
-        setHost: false,
-      });
-      upstream.on('response', (res) => this.#relay(request, reply, upstream, res, copy, finish));
-      upstream.on('error', (err) => {
-        if (reply.headSent || reply.finished || reply.clientGone) {
-          if (!reply.finished) reply.abort();
-          finish();
-          return;
-        }
-        if (
-          !fresh &&
-          upstream.reusedSocket &&
-          body === null &&
-          IDEMPOTENT.has(request.head.method)
-        ) {
-          // The pooled connection closed just as it was picked: once more, on a new one.
-          current = send(true);
-          current.end();
-          return;
-        }
-        finish();
-        if (isSessionGone(err)) this.#ended(request, reply, copy);
-        else {
+    const exchange = new Exchange(
+      this.#pool,
+      request,
+      reply,
+      socketPath,
+      upstreamRequestHead(request, requestId),
+      {
+        done: () => this.#inflight--,
+        ended: () => this.#ended(request, reply, copy),
+        unavailable: () => {
           body?.resume();
           this.#outcomes.unavailable(request, reply);
-        }
-      });
-      return upstream;
-    };
-    let current = send(false);
-    reply.onClientGone(() => {
-      current.destroy();
-      finish();
-    });
-    if (body === null) current.end();
-    else {
-      body.pipe(current);
-      // An incomplete body (a framing error, a timeout, the client gone) aborts the upstream request.
-      body.once('close', () => {
-        if (!body.readableEnded) current.destroy();
-      });
-    }
-  }
-
-  #relay(
-    request: IncomingRequest,
-    reply: ServerReply,
-    upstream: ClientRequest,
-    res: IncomingMessage,
-    copy: BodyCopy | null,
-    finish: () => void,
-  ): void {
-    if (res.statusCode === 404 && res.headers['x-vesper-session'] === 'ended') {
-      res.resume();
-      finish();
-      this.#ended(request, reply, copy);
-      return;
-    }
-    reply.kind = 'session';
-    reply.writeHead(res.statusCode ?? 502, responseFields(res, request.tls));
-    res.on('data', (chunk: Buffer) => {
-      if (!reply.write(chunk)) {
-        res.pause();
-        reply.onceDrained(() => res.resume());
-      }
-    });
-    res.once('end', () => {
-      finish();
-      // An answer that came before the whole body was sent leaves the upstream connection unusable.
-      if (request.body !== null && !request.body.readableEnded) upstream.destroy();
-      reply.end();
-    });
-    res.once('close', () => {
-      if (!res.complete) {
-        finish();
-        reply.abort();
-      }
-    });
+        },
+      },
+    );
+    reply.onClientGone(() => exchange.abort());
+    exchange.start(false);
   }
 
   #ended(request: IncomingRequest, reply: ServerReply, copy: BodyCopy | null): void {
     const body = request.body;
-    if (body !== null) {
-      body.unpipe();
-      body.resume();
-    }
+    if (body !== null) body.resume();
     if (copy === null) {
       this.#outcomes.ended(request, reply, []);
       return;
@@ -258,6 +211,302 @@ export class SessionProxy {
 
   /** Closes the idle pooled connections; requests in flight go on. */
   close(): void {
-    this.#agent.destroy();
+    this.#pool.close();
+  }
+}
+
+const enum Phase {
+  Head,
+  Body,
+  Done,
+}
+
+/** One request and its response on one upstream connection (and at most one retry). */
+class Exchange {
+  readonly #pool: UpstreamPool;
+  readonly #request: IncomingRequest;
+  readonly #reply: ServerReply;
+  readonly #path: string;
+  readonly #head: string;
+  readonly #on: { done(): void; ended(): void; unavailable(): void };
+  #socket: Socket | null = null;
+  #reused = false;
+  #retried = false;
+  #phase = Phase.Head;
+  #headBytes: Buffer[] = [];
+  #headSize = 0;
+  #framing: UpstreamHead['framing'] = 'none';
+  #remaining = 0;
+  #keepAlive = false;
+  #chunks: ChunkedDecoder | null = null;
+  #passChunks = false;
+  #bodySent = false;
+  #settled = false;
+
+  constructor(
+    pool: UpstreamPool,
+    request: IncomingRequest,
+    reply: ServerReply,
+    path: string,
+    head: string,
+    on: { done(): void; ended(): void; unavailable(): void },
+  ) {
+    this.#pool = pool;
+    this.#request = request;
+    this.#reply = reply;
+    this.#path = path;
+    this.#head = head;
+    this.#on = on;
+  }
+
+  /** Sends the request on a pooled connection (or a new one when `fresh` or none is idle). */
+  start(fresh: boolean): void {
+    const pooled = fresh ? null : this.#pool.take(this.#path);
+    this.#reused = pooled !== null;
+    const socket = pooled ?? this.#pool.connect(this.#path);
+    this.#socket = socket;
+    socket.on('data', this.#onData);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    const body = this.#request.body;
+    if (body === null) {
+      socket.write(this.#head, 'latin1');
+      this.#bodySent = true;
+      return;
+    }
+    socket.write(this.#head, 'latin1');
+    const chunked = this.#request.head.chunked;
+    body.on('data', (data: Buffer) => {
+      if (this.#socket !== socket || socket.destroyed) return;
+      let ok: boolean;
+      if (chunked) {
+        socket.cork();
+        socket.write(`${data.length.toString(16)}\r\n`, 'latin1');
+        socket.write(data);
+        ok = socket.write('\r\n', 'latin1');
+        socket.uncork();
+      } else ok = socket.write(data);
+      if (!ok) {
+        body.pause();
+        socket.once('drain', () => body.resume());
+      }
+    });
+    body.once('end', () => {
+      if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
+      this.#bodySent = true;
+    });
+    // An incomplete body (a framing error, a timeout, the client gone) aborts the upstream request.
+    body.once('close', () => {
+      if (!body.readableEnded) this.abort();
+    });
+  }
+
+  /** Gives up: the upstream connection is closed and nothing more is written to the client. */
+  abort(): void {
+    if (this.#phase === Phase.Done) return;
+    this.#phase = Phase.Done;
+    this.#settle();
+    this.#socket?.destroy();
+    if (!this.#reply.finished) this.#reply.abort();
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#on.done();
+  }
+
+  #detach(socket: Socket): void {
+    socket.off('data', this.#onData);
+    socket.off('error', this.#onError);
+    socket.off('close', this.#onClose);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    const reply = this.#reply;
+    if (this.#phase === Phase.Done) return;
+    reply.cork();
+    try {
+      let i = 0;
+      if (this.#phase === Phase.Head) {
+        i = this.#readHead(chunk);
+        if (i < 0) return;
+      }
+      if (this.#phase === Phase.Body) this.#readBody(chunk, i);
+    } finally {
+      reply.uncork();
+    }
+  };
+
+  /** Returns the index where the body starts, or -1 while the head is incomplete (or was handled). */
+  #readHead(chunk: Buffer): number {
+    const previous = this.#headSize;
+    this.#headBytes.push(chunk);
+    this.#headSize += chunk.length;
+    const all = this.#headBytes.length === 1 ? chunk : Buffer.concat(this.#headBytes);
+    const end = all.indexOf('\r\n\r\n', Math.max(0, previous - 3), 'latin1');
+    if (end < 0) {
+      if (this.#headSize > MAX_UPSTREAM_HEAD) this.#fail();
+      else if (this.#headBytes.length > 1) this.#headBytes = [all];
+      return -1;
+    }
+    this.#headBytes = [];
+    this.#headSize = 0;
+    const head = parseUpstreamHead(all.toString('latin1', 0, end), this.#request.head.method);
+    if (head === null) {
+      this.#fail();
+      return -1;
+    }
+    const bodyStart = end + 4 - previous;
+    if (head.status < 200) {
+      // 100 Continue and other interim answers are not passed on (the worker answered Expect itself).
+      if (bodyStart >= chunk.length) return -1;
+      const next = this.#readHead(chunk.subarray(bodyStart));
+      return next < 0 ? -1 : next + bodyStart;
+    }
+    const reply = this.#reply;
+    if (head.status === 404 && head.vesperSession === 'ended') {
+      this.#phase = Phase.Done;
+      this.#settle();
+      this.#socket?.destroy();
+      this.#on.ended();
+      return -1;
+    }
+    this.#framing = head.framing;
+    this.#remaining = head.length;
+    this.#keepAlive = head.keepAlive;
+    reply.kind = 'session';
+    const fields = responseFields(head.fields, this.#request.tls);
+    if (head.framing === 'chunked') {
+      this.#chunks = new ChunkedDecoder(Number.MAX_SAFE_INTEGER);
+      this.#passChunks = this.#request.head.version === '1.1';
+      reply.writeHead(head.status, fields, { framedChunks: this.#passChunks });
+    } else reply.writeHead(head.status, fields);
+    this.#phase = Phase.Body;
+    if (head.framing === 'none' || (head.framing === 'length' && head.length === 0)) {
+      this.#finish(bodyStart < chunk.length);
+      return -1;
+    }
+    return bodyStart;
+  }
+
+  #readBody(chunk: Buffer, start: number): void {
+    if (start >= chunk.length) return;
+    const reply = this.#reply;
+    let ok = true;
+    let end = -1;
+    switch (this.#framing) {
+      case 'length': {
+        const n = Math.min(this.#remaining, chunk.length - start);
+        ok = reply.write(
+          start === 0 && n === chunk.length ? chunk : chunk.subarray(start, start + n),
+        );
+        this.#remaining -= n;
+        if (this.#remaining === 0) end = start + n;
+        break;
+      }
+      case 'chunked': {
+        const decoder = this.#chunks!;
+        try {
+          if (this.#passChunks) {
+            end = decoder.execute(chunk, start, () => undefined);
+            ok = reply.write(chunk.subarray(start, end < 0 ? chunk.length : end));
+          } else {
+            end = decoder.execute(chunk, start, (data) => {
+              if (!reply.write(data)) ok = false;
+            });
+          }
+        } catch {
+          this.#fail();
+          return;
+        }
+        break;
+      }
+      case 'close':
+        ok = reply.write(start === 0 ? chunk : chunk.subarray(start));
+        break;
+      case 'none':
+        break;
+    }
+    if (end >= 0) {
+      this.#finish(end < chunk.length);
+      return;
+    }
+    if (!ok && this.#socket !== null) {
+      const socket = this.#socket;
+      socket.pause();
+      reply.onceDrained(() => socket.resume());
+    }
+  }
+
+  /** The response is complete: the connection goes back to the pool when it can carry another request. */
+  #finish(extraBytes: boolean): void {
+    this.#phase = Phase.Done;
+    this.#settle();
+    const socket = this.#socket!;
+    this.#detach(socket);
+    if (this.#keepAlive && this.#bodySent && !extraBytes && !socket.destroyed) {
+      socket.resume();
+      this.#pool.give(this.#path, socket);
+    } else socket.destroy();
+    this.#reply.end();
+  }
+
+  /** The session answered something unreadable: 503, or a cut-off answer when it had begun. */
+  #fail(): void {
+    this.#phase = Phase.Done;
+    this.#socket?.destroy();
+    this.#settle();
+    if (this.#reply.headSent) this.#reply.abort();
+    else this.#on.unavailable();
+  }
+
+  readonly #onError = (err: Error): void => {
+    this.#lost(err);
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#phase === Phase.Body && this.#framing === 'close') {
+      // A body framed by the end of the connection is complete now.
+      this.#phase = Phase.Done;
+      this.#settle();
+      this.#reply.end();
+      return;
+    }
+    this.#lost(null);
+  };
+
+  /** The upstream connection failed or closed before the response was complete. */
+  #lost(err: Error | null): void {
+    if (this.#phase === Phase.Done) return;
+    const socket = this.#socket;
+    if (socket !== null) {
+      this.#detach(socket);
+      socket.destroy();
+    }
+    const reply = this.#reply;
+    if (reply.headSent || reply.finished || reply.clientGone) {
+      this.#phase = Phase.Done;
+      this.#settle();
+      if (!reply.finished) reply.abort();
+      return;
+    }
+    const nothingReceived = this.#headSize === 0 && this.#phase === Phase.Head;
+    if (
+      this.#reused &&
+      !this.#retried &&
+      nothingReceived &&
+      this.#request.body === null &&
+      IDEMPOTENT.has(this.#request.head.method)
+    ) {
+      // The pooled connection closed just as it was picked: once more, on a new one.
+      this.#retried = true;
+      this.start(true);
+      return;
+    }
+    this.#phase = Phase.Done;
+    this.#settle();
+    if (err !== null && isSessionGone(err)) this.#on.ended();
+    else this.#on.unavailable();
   }
 }

@@ -15,6 +15,7 @@ import type { ServerReply } from '../http/server-reply.js';
 import { CLOSE_GOING_AWAY, FrameBoundary } from './frame-boundary.js';
 import {
   forwardedFields,
+  rawFields,
   isSessionGone,
   responseFields,
   type ProxyOutcomes,
@@ -153,7 +154,8 @@ export class WebSocketProxy {
       const { socket: client, head: clientHead } = reply.detach();
       backend.pause();
       let text = 'HTTP/1.1 101 Switching Protocols\r\n';
-      for (const [name, value] of responseFields(res, false)) text += `${name}: ${value}\r\n`;
+      for (const [name, value] of responseFields(rawFields(res), false))
+        text += `${name}: ${value}\r\n`;
       text += 'Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
       client.write(text, 'latin1');
       reply.status = 101;
@@ -174,7 +176,7 @@ export class WebSocketProxy {
         this.#outcomes.ended(request, reply, []);
         return;
       }
-      reply.writeHead(res.statusCode ?? 502, responseFields(res, request.tls));
+      reply.writeHead(res.statusCode ?? 502, responseFields(rawFields(res), request.tls));
       res.on('data', (chunk: Buffer) => reply.write(chunk));
       res.once('end', () => {
         reply.end();
