@@ -351,7 +351,10 @@ export class Master {
     );
     // A send to a worker that is exiting fails with EPIPE; its exit event follows.
     worker.on('error', () => {});
-    this.#log.debug({ pid, generation }, `Started worker ${pid} of generation ${generation}`);
+    this.#log.debug(
+      { childPid: pid, generation },
+      `Started worker ${pid} of generation ${generation}`,
+    );
   }
 
   #onWorkerMessage(id: number, message: unknown): void {
@@ -369,7 +372,7 @@ export class Master {
       case 'listening':
         if (row.state === 'starting') row.state = 'listening';
         this.#log.debug(
-          { pid: row.pid, generation: row.generation },
+          { childPid: row.pid, generation: row.generation },
           `Worker ${row.pid} of generation ${row.generation} listens`,
         );
         this.#checkReady();
@@ -381,7 +384,7 @@ export class Master {
         row.state = 'retiring';
         row.exiting = true;
         this.#log.info(
-          { pid: row.pid },
+          { childPid: row.pid },
           `Worker ${row.pid} served its max_connections_per_child and is retiring`,
         );
         this.#wake();
@@ -410,7 +413,7 @@ export class Master {
     this.#killTimers.delete(id);
     if (row === undefined) return;
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-    const fields = { pid: row.pid, generation: row.generation, code, signal };
+    const fields = { childPid: row.pid, generation: row.generation, code, signal };
     if (row.exiting) {
       this.#table.remove(id, false);
       if (code === 0) this.#log.info(fields, `Worker ${row.pid} ${how}`);
@@ -464,7 +467,7 @@ export class Master {
       const worker = this.#workers.get(row.id);
       if (worker === undefined) return;
       this.#log.warn(
-        { pid: row.pid },
+        { childPid: row.pid },
         `Worker ${row.pid} did not finish within ${deadlineMs + KILL_GRACE_MS} ms; killing it`,
       );
       worker.process.kill('SIGKILL');
@@ -528,7 +531,7 @@ export class Master {
         this.#poolState = outcome.state;
         const row = this.#table.get(decision.id);
         if (row === undefined) return;
-        this.#log.info({ pid: row.pid }, `Retiring spare worker ${row.pid}`);
+        this.#log.info({ childPid: row.pid }, `Retiring spare worker ${row.pid}`);
         this.#drain(row, this.#config.frontend.timeout.drain);
         return;
       }
@@ -719,7 +722,7 @@ export class Master {
   #startService(service: ChildService, now: number, restart: boolean): void {
     service.start(now, restart);
     this.#log.info(
-      { service: service.spec.name, pid: service.pid },
+      { service: service.spec.name, childPid: service.pid },
       `Started ${service.spec.name} (pid ${service.pid})`,
     );
   }
@@ -738,7 +741,7 @@ export class Master {
     const name = service.spec.name;
     const how =
       exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const fields = { service: name, pid: exit.pid, code: exit.code, signal: exit.signal };
+    const fields = { service: name, childPid: exit.pid, code: exit.code, signal: exit.signal };
     if (this.#phase === 'stopping' || this.#phase === 'stopped' || service.stopping) {
       this.#log.info(fields, `${name} ${exit.pid} ${how}`);
       return;
