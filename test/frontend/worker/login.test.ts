@@ -74,7 +74,9 @@ describe('the login page', () => {
       expect(r.headers['referrer-policy']).toEqual(['no-referrer']);
       expect(r.headers['content-security-policy']![0]).toContain("frame-ancestors 'none'");
       expect(r.headers['strict-transport-security']).toBeUndefined();
-      expect(r.headers['set-cookie']![0]).toMatch(/^_xsrf=.+; HttpOnly; Path=\/; SameSite=Lax$/);
+      expect(r.headers['set-cookie']![0]).toMatch(
+        /^_xsrf=.+; HttpOnly; Path=\/login; SameSite=Lax$/,
+      );
       expect(r.body).toMatch(/name="_xsrf" value="2\|[0-9a-f]{8}\|[0-9a-f]{32}\|\d+"/);
     }
     const { body } = await loginForm();

@@ -91,12 +91,15 @@ export class LoginRoutes {
     error: string | null,
   ): void {
     const xsrf = this.#xsrf.issue(request.head.get('cookie'));
+    // Path=/login: the form posts there, and a session application's own `_xsrf`
+    // cookie (under /session/<user>/) must not meet this one, which a
+    // last-wins cookie parser would read instead.
     const extra: [string, string][] = [];
     if (xsrf.cookie !== null) {
       extra.push([
         'Set-Cookie',
         formatSetCookie(XSRF_COOKIE, xsrf.cookie, {
-          path: '/',
+          path: '/login',
           httpOnly: true,
           sameSite: 'Lax',
           secure: request.tls,
