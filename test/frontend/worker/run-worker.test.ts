@@ -57,7 +57,7 @@ describe('runWorker', () => {
       requests: 1,
       servedConnections: 1,
     });
-    // A keep-alive client that is idle when the drain comes is closed at once.
+    // A keep-alive client that is idle when the drain comes is closed after a short grace.
     const idle = rawExchange(port, 'GET /_health HTTP/1.1\r\nHost: a\r\n\r\n', 5000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     c.deliver({ type: 'drain', deadlineMs: 2000 });

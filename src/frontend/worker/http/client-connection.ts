@@ -85,6 +85,9 @@ const enum State {
   Detached,
 }
 
+/** How long an idle keep-alive connection stays open once the worker drains. */
+const DRAIN_GRACE_MS = 500;
+
 /** How long a closing connection may take to read its last answer before it is destroyed. */
 const LINGER_MS = 2000;
 
@@ -148,13 +151,16 @@ export class ClientConnection implements ReplyOwner {
 
   /**
    * Finish the current request (answering it with `Connection: close`), then
-   * close. An idle keep-alive connection closes at once; a new one that has
-   * not sent its first request yet is still served (its client is about to
-   * send it; the header deadline bounds the wait).
+   * close. An idle keep-alive connection gets a short grace: a client that
+   * is in the middle of sending its next request (it cannot know about the
+   * drain) gets it answered with `Connection: close` instead of a closed
+   * connection; a quiet one is closed when the grace ends. A new connection
+   * that has not sent its first request yet is served too (the header
+   * deadline bounds the wait).
    */
   drain(): void {
     this.#draining = true;
-    if (this.#state === State.WaitHead && this.requests > 0) this.#close();
+    if (this.#state === State.WaitHead && this.requests > 0) this.#arm(DRAIN_GRACE_MS);
     else if (this.#reply !== null && !this.#reply.headSent) this.#reply.closeAfter = true;
   }
 
