@@ -3,7 +3,8 @@
  * endpoint (OpenID Connect Core 1.0 section 3.1.3.7).
  */
 import { createHash } from 'node:crypto';
-import { compactVerify, errors as joseErrors, type CompactVerifyGetKey } from 'jose';
+import type { CompactVerifyGetKey, errors as JoseErrors } from 'jose';
+import { loadJose } from './jose-loader.js';
 import { AuthError, type AuthErrorCode } from './auth-error.js';
 
 /** The claims of a validated ID token; the registered ones are typed. */
@@ -60,7 +61,7 @@ function atHashAlgorithm(alg: string): string | undefined {
   return bits === undefined ? undefined : `sha${bits}`;
 }
 
-function mapJoseError(err: unknown): AuthError {
+function mapJoseError(err: unknown, joseErrors: typeof JoseErrors): AuthError {
   if (err instanceof AuthError) return err;
   if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) {
     return fail(
@@ -120,12 +121,15 @@ export async function validateIdToken(
   }
   let payload: Uint8Array;
   let alg: string;
+  const jose = await loadJose();
   try {
-    const verified = await compactVerify(idToken, options.getKey, { algorithms: [...algorithms] });
+    const verified = await jose.compactVerify(idToken, options.getKey, {
+      algorithms: [...algorithms],
+    });
     payload = verified.payload;
     alg = verified.protectedHeader.alg;
   } catch (err) {
-    throw mapJoseError(err);
+    throw mapJoseError(err, jose.errors);
   }
   let parsed: unknown;
   try {

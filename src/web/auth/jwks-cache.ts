@@ -2,13 +2,9 @@
  * @module The provider's JSON Web Key Set, fetched on first use, kept, and
  * fetched again (at most once per cooldown) when a token names an unknown key.
  */
-import {
-  createLocalJWKSet,
-  errors as joseErrors,
-  type CompactVerifyGetKey,
-  type JSONWebKeySet,
-} from 'jose';
+import type { CompactVerifyGetKey, JSONWebKeySet, createLocalJWKSet } from 'jose';
 import { AuthError } from './auth-error.js';
+import { loadJose } from './jose-loader.js';
 
 /** Options of {@link JwksCache}. */
 export interface JwksCacheOptions {
@@ -47,7 +43,8 @@ export class JwksCache {
     try {
       return await keys(header, token);
     } catch (err) {
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      const { errors } = await loadJose();
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
       if (this.#clock() - this.#fetchedAt < this.#cooldownMs) throw err;
       keys = await this.#refresh();
       return await keys(header, token);
@@ -74,9 +71,10 @@ export class JwksCache {
 
   async #load(): Promise<ReturnType<typeof createLocalJWKSet>> {
     const body = await this.#fetchJwks();
+    const jose = await loadJose();
     let keys: ReturnType<typeof createLocalJWKSet>;
     try {
-      keys = createLocalJWKSet(body as JSONWebKeySet);
+      keys = jose.createLocalJWKSet(body as JSONWebKeySet);
     } catch (err) {
       throw new AuthError(
         'VESPER_WEB_AUTH_PROVIDER_RESPONSE',
