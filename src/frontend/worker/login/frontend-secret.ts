@@ -2,7 +2,16 @@
  * @module The frontend's cookie-signing secret: 32 random bytes in a 0600 file under `paths.var`, shared by every worker.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VesperError } from '../../../shared/errors/index.js';
 import type { VesperConfig } from '../../../shared/config/index.js';
@@ -39,7 +48,7 @@ export function rotateFrontendSecret(config: VesperConfig): void {
 }
 
 /**
- * Reads the secret, creating it (exclusively, 0600) when there is none yet
+ * Reads the secret, creating it (atomically, 0600) when there is none yet
  * (`vesper start --foreground`, tests, or a master that did not rotate it).
  * @throws VesperError `VESPER_FRONTEND_UNSAFE_DIRECTORY` for a world-writable directory,
  *   `VESPER_FRONTEND_SECRET` for an unreadable or malformed secret file.
@@ -47,10 +56,18 @@ export function rotateFrontendSecret(config: VesperConfig): void {
 export function loadFrontendSecret(config: VesperConfig): Buffer {
   const file = frontendSecretPath(config);
   prepareDirectory(file);
-  try {
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  if (!existsSync(file)) {
+    // Written whole under a temporary name, then linked into place: link()
+    // fails if another worker got there first, and nobody reads a half-written file.
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(temp, randomBytes(32).toString('hex'), { mode: 0o600 });
+    try {
+      linkSync(temp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(temp);
+    }
   }
   let text: string;
   try {
