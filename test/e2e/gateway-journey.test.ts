@@ -34,7 +34,11 @@ describe('a user journey through the built gateway', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(hiddenField(page.body, '_xsrf')).not.toBe('');
-    expect(browser.cookie('_xsrf')).toBeDefined();
+    // Scoped to the login form, so it never shadows a session application's own _xsrf.
+    const cookie = browser.cookie('_xsrf', '/login');
+    expect(cookie?.path).toBe('/login');
+    expect(cookie?.attributes.toLowerCase()).toContain('httponly');
+    expect(browser.cookieHeader('/session/alice/')).toBe('');
   });
 
   it('answers a wrong password with the login page and 401, without a session cookie', async () => {
