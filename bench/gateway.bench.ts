@@ -49,6 +49,15 @@ interface Summary {
   failed: number;
   badStatus: number;
   connectErrors: number;
+  /** Responses per status code (expected and not), over all rounds. */
+  statuses: Record<string, number>;
+  /** Failures per cause, over all rounds. */
+  errors: Record<string, number>;
+}
+
+function add(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  return into;
 }
 
 function median(values: number[]): number {
@@ -66,6 +75,8 @@ function summarise(rounds: LoadResult[]): Summary {
     failed: rounds.reduce((n, r) => n + r.failed, 0),
     badStatus: rounds.reduce((n, r) => n + r.badStatus, 0),
     connectErrors: rounds.reduce((n, r) => n + r.connectErrors, 0),
+    statuses: rounds.reduce((m, r) => add(m, r.statuses), {}),
+    errors: rounds.reduce((m, r) => add(m, r.errors), {}),
   };
 }
 
@@ -80,7 +91,8 @@ function line(label: string, r: Summary, ref?: Summary): string {
   const bad =
     errors === 0
       ? ''
-      : `; ${r.failed} failed, ${r.badStatus} bad answers, ${r.connectErrors} refused connections`;
+      : `; ${r.failed} failed ${JSON.stringify(r.errors)}, ${r.badStatus} bad answers ` +
+        `(statuses ${JSON.stringify(r.statuses)}), ${r.connectErrors} refused connections`;
   return `${label.padEnd(26)} ${rps}, ${lat}${ratios}${bad}`;
 }
 
