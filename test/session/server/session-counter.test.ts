@@ -18,11 +18,17 @@ describe('SessionCounter', () => {
     expect(readFileSync(path, 'utf8')).toBe('10\n');
     const b = new SessionCounter(path);
     expect(b.next(1)).toBe(11);
+    // Written in the background: wait, so the directory's cleanup does not race it.
+    await b.flush();
+    expect(readFileSync(path, 'utf8')).toBe('11\n');
   });
 
-  it('treats an unreadable file as no file, and the adopted sessions set the floor', () => {
+  it('treats an unreadable file as no file, and the adopted sessions set the floor', async () => {
     const path = join(cleanup.dir(shortTempDir()), 'session-number');
     writeFileSync(path, 'garbage');
-    expect(new SessionCounter(path).next(5)).toBe(5);
+    const counter = new SessionCounter(path);
+    expect(counter.next(5)).toBe(5);
+    await counter.flush();
+    expect(readFileSync(path, 'utf8')).toBe('5\n');
   });
 });

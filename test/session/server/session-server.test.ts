@@ -80,6 +80,8 @@ describe('SessionServer with real session processes', () => {
       'NODE_ENV',
       'TZ',
       'LANG',
+      'MALLOC_ARENA_MAX',
+      'MALLOC_TRIM_THRESHOLD_',
       'NODE_CHANNEL_FD',
       'NODE_CHANNEL_SERIALIZATION_MODE',
     ];
