@@ -92,7 +92,8 @@ describe('benchmark reference targets', () => {
     expect(r.statuses).toEqual({ '200': r.ok });
     expect(r.p50Ms).toBeGreaterThan(0);
     expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
-    expect(r.rps).toBe(Math.round((r.ok * 1000) / r.durationMs));
+    // durationMs is rounded to the millisecond, rps is computed before that.
+    expect(Math.abs(r.rps - (r.ok * 1000) / r.durationMs)).toBeLessThan(r.rps / 1000 + 1);
   });
 
   it('loads the socket directly and counts unexpected answers as bad', async () => {

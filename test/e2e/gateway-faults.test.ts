@@ -75,8 +75,9 @@ describe('the built gateway under load', () => {
     const settled = load.progress();
     await sleep(1000);
     const r = await load.stop();
-    expect(replaced).toBe(true);
-    expect(replacedInMs).toBeLessThan(1000);
+    const why = `workers before ${victim}, ${survivor}; now ${workers(gw).join(', ')}\n${gw.output.slice(-3000)}`;
+    expect(replaced, why).toBe(true);
+    expect(replacedInMs, why).toBeLessThan(1000);
     expect(workers(gw)).toContain(survivor);
     // The round-robin gave the victim some of the connections; each has at
     // most one request in flight, and only those may fail.
