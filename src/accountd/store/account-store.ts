@@ -133,6 +133,8 @@ export class AccountStore {
     for (const name of await readdir(this.#dir)) {
       if (!name.startsWith('.')) continue;
       let pid: number | undefined = tempFileWriterPid(name);
+      const lockTemp = /^\..+\.lock\.(\d+)\.\d+$/.exec(name);
+      if (pid === undefined && lockTemp !== null) pid = Number(lockTemp[1]);
       if (pid === undefined && name.endsWith('.lock')) {
         pid = Number((await readFile(join(this.#dir, name), 'utf8').catch(() => '')).trim());
       }

@@ -1,10 +1,9 @@
 /**
  * @module Serialises writers to one account: an in-process queue per name,
- * and a lock file (`.<name>.lock`, created exclusively, holding the writer's
- * pid) so that `vesper passwd` and a running accountd never interleave.
+ * and a lock file (`.<name>.lock`, holding the writer's pid, put in place with
+ * an atomic link) so that `vesper passwd` and a running accountd never interleave.
  */
-import { constants } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountStoreError, STORE_ERROR_CODES } from './store-errors.js';
@@ -12,6 +11,17 @@ import { AccountStoreError, STORE_ERROR_CODES } from './store-errors.js';
 /** The lock file of account `name` in `dir`. */
 export function lockPathFor(dir: string, name: string): string {
   return join(dir, `.${name}.lock`);
+}
+
+/** Age after which a lock file naming no holder is considered stale. */
+const EMPTY_LOCK_STALE_MS = 10_000;
+
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > ms;
+  } catch {
+    return false;
+  }
 }
 
 /** True when a process with this pid exists (EPERM means it exists, not ours). */
@@ -32,6 +42,7 @@ export class UserLocks {
   readonly #dir: string;
   readonly #timeoutMs: number;
   readonly #queues = new Map<string, Promise<unknown>>();
+  #attempt = 0;
 
   /** `dir` holds the lock files; waiting for another process gives up after `timeoutMs`. */
   constructor(dir: string, timeoutMs = 5000) {
@@ -71,21 +82,27 @@ export class UserLocks {
   async #acquire(path: string, name: string): Promise<void> {
     const deadline = Date.now() + this.#timeoutMs;
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      // The pid is written first and the file linked into place, so a lock
+      // file always names its holder, even when the writer dies at once.
+      const temp = `${path}.${process.pid}.${this.#attempt++}`;
+      await writeFile(temp, `${process.pid}\n`, { mode: 0o600 });
       try {
-        const fh = await open(
-          path,
-          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-          0o600,
-        );
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.close();
+        await link(temp, path);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      } finally {
+        await unlink(temp).catch(() => undefined);
       }
       // A lock whose writer died (SIGKILL, power loss) is stale: remove it.
       const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
+      // An empty lock file is what an earlier version left when its writer died
+      // between creating the file and writing its pid: stale once it is old.
+      if (!(holder > 0) && (await olderThan(path, EMPTY_LOCK_STALE_MS))) {
         await unlink(path).catch(() => undefined);
         continue;
       }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isValidAccountName } from '../../../src/accountd/store/account-name.js';
@@ -286,6 +286,34 @@ describe('AccountStore', () => {
     writeFileSync(join(root, 'accounts', '.alice.lock'), `${2 ** 22 + 1}\n`);
     await store.setFullName('alice', 'After the crash');
     expect((await store.get('alice')).fullName).toBe('After the crash');
+  });
+
+  it('takes over a lock file that names no holder once it is old, and waits for a fresh one', async () => {
+    const root = dirs.make();
+    const store = await makeStore(root);
+    await store.create('alice', 'secret-pw-1');
+    const lock = join(root, 'accounts', '.alice.lock');
+    writeFileSync(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    await store.setFullName('alice', 'After the crash');
+    expect((await store.get('alice')).fullName).toBe('After the crash');
+    expect(readdirSync(join(root, 'accounts'))).toEqual(['alice.json']);
+    writeFileSync(lock, '');
+    const waiting = await makeStore(root, { lockTimeoutMs: 200 });
+    await expect(waiting.setFullName('alice', 'Too soon')).rejects.toThrow(
+      code('VESPER_ACCOUNTD_LOCK_TIMEOUT'),
+    );
+    expect((await store.get('alice')).fullName).toBe('After the crash');
+  });
+
+  it('removes the lock staging file of a dead writer when opened', async () => {
+    const root = dirs.make();
+    await makeStore(root);
+    const dead = 2 ** 22 + 12345;
+    writeFileSync(join(root, 'accounts', `.alice.lock.${dead}.0`), `${dead}\n`);
+    await makeStore(root);
+    expect(readdirSync(join(root, 'accounts'))).toEqual([]);
   });
 
   it('refuses to store accounts under a world-writable directory', async () => {
