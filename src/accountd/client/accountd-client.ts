@@ -61,6 +61,10 @@ const retryable = (err: unknown): boolean =>
   (err.code === CLIENT_ERROR_CODES.connectionClosed ||
     (err instanceof AccountdProtocolError && (err.reason === 'TIMEOUT' || err.reason === 'LIMIT')));
 
+/** True for the refusals the server gives before it reads the command. */
+const notExecuted = (err: unknown): boolean =>
+  err instanceof AccountdProtocolError && (err.reason === 'TIMEOUT' || err.reason === 'LIMIT');
+
 /** A client of one accountd server, for one user at a time. */
 export class AccountdClient {
   readonly #endpoint: AccountdEndpoint;
@@ -178,8 +182,18 @@ export class AccountdClient {
       const credentials = { user, password, clientAddress: options.clientAddress };
       // The server ends the previous login on a new LOGIN, whatever its outcome.
       this.#credentials = undefined;
-      const conn = await this.#connection();
-      await this.#exchange(conn, this.#loginTokens(credentials));
+      for (let attempt = 0; ; attempt++) {
+        const conn = await this.#connection();
+        try {
+          await this.#exchange(conn, this.#loginTokens(credentials));
+          break;
+        } catch (err) {
+          // BAD LIMIT and BAD TIMEOUT come before the server reads the command:
+          // the password was not checked, so trying once more counts no failure.
+          if (attempt === 0 && notExecuted(err)) continue;
+          throw err;
+        }
+      }
       this.#credentials = credentials;
     });
   }

@@ -107,6 +107,16 @@ describe('AccountdClient', () => {
     expect(c.connected).toBe(true);
   });
 
+  it('carries on past the per-connection command limit on a fresh connection, LOGIN included', async () => {
+    const { path } = await setup({ limits: { line: 8192, literal: 65536, commands: 3 } });
+    const c = client(path);
+    await c.login('alice', 'secret-pw-1');
+    for (let i = 0; i < 4; i++) expect((await c.quota()).bytesLimit).toBe(1_000_000);
+    await c.login('alice', 'secret-pw-1');
+    await c.login('alice', 'secret-pw-1');
+    expect(await c.quota()).toMatchObject({ bytesLimit: 1_000_000 });
+  });
+
   it('reopens after close() on the next call, as a dormant session does', async () => {
     const { path, server } = await setup();
     const c = client(path);
