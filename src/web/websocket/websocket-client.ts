@@ -8,6 +8,7 @@ import { VesperError } from '../../shared/errors/index.js';
 import { HTTPHeaders } from '../httputil.js';
 import { perMessageDeflate, type WebSocketCompressionOptions } from './compression-options.js';
 import { Keepalive, keepaliveSettings } from './keepalive.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from './max-message-size.js';
 import {
   checkCloseArguments,
   decodeMessage,
@@ -45,8 +46,7 @@ export interface WebSocketConnectOptions {
   pingTimeout?: number;
 }
 
-/** The default `maxMessageSize`, as Tornado's: 10 MiB. */
-export const DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024;
+export { DEFAULT_MAX_MESSAGE_SIZE };
 
 /** How long `close()` waits for the server's close frame before dropping the connection. */
 const CLOSE_TIMEOUT_MS = 5_000;

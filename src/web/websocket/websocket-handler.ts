@@ -5,14 +5,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
+import type { WebSocketServer, WebSocket, ServerOptions } from 'ws';
 import { VesperError } from '../../shared/errors/index.js';
 import type { HeaderValue } from '../request-handler.js';
 import { RequestHandler } from '../request-handler.js';
 import type { CookieOptions } from '../set-cookie.js';
 import { perMessageDeflate, type WebSocketCompressionOptions } from './compression-options.js';
 import { Keepalive, keepaliveSettings } from './keepalive.js';
-import { DEFAULT_MAX_MESSAGE_SIZE } from './websocket-client.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from './max-message-size.js';
 import { WebSocketClosedError } from './websocket-errors.js';
 import {
   checkCloseArguments,
@@ -75,7 +75,20 @@ const pendingUpgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
 const servers = new Map<string, WebSocketServer>();
 const MAX_CACHED_SERVERS = 32;
 
+/**
+ * The `ws` server class, imported on the first handshake that gets that far:
+ * a process that never upgrades a connection (most session processes) does
+ * not load `ws` and `zlib` at all.
+ */
+let wsServerClass: Promise<typeof WebSocketServer> | null = null;
+
+function loadWebSocketServer(): Promise<typeof WebSocketServer> {
+  wsServerClass ??= import('ws').then((m) => m.WebSocketServer);
+  return wsServerClass;
+}
+
 function serverFor(
+  WebSocketServerClass: typeof WebSocketServer,
   compression: WebSocketCompressionOptions | null,
   maxPayload: number,
   closeTimeout: number,
@@ -94,7 +107,7 @@ function serverFor(
     handleProtocols: (_offered, req: IncomingMessage) =>
       pendingUpgrades.get(req)?.subprotocol ?? false,
   };
-  const server = new WebSocketServer(options);
+  const server = new WebSocketServerClass(options);
   server.on('headers', (lines: string[], req: IncomingMessage) => {
     const pending = pendingUpgrades.get(req);
     if (pending === undefined) return;
@@ -377,6 +390,7 @@ export class WebSocketHandler extends RequestHandler {
       );
     }
     const server = serverFor(
+      await loadWebSocketServer(),
       this.getCompressionOptions(),
       this.maxMessageSize,
       this.#numberSetting('websocketCloseTimeout', DEFAULT_CLOSE_TIMEOUT_MS),
