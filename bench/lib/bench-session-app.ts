@@ -6,7 +6,9 @@
  * tests can hold a request in flight while they signal the gateway.
  */
 import type { SessionApp, SessionAppContext } from '../../src/session/app.js';
-import { Application, RequestHandler } from '../../src/web/index.js';
+// Like the account application, only the modules it uses, not the whole public entry.
+import { Application } from '../../src/web/application.js';
+import { RequestHandler } from '../../src/web/request-handler.js';
 import { pageBody } from './page-backend.js';
 
 /** Longest delay `slow/<ms>` accepts. */

@@ -4,7 +4,7 @@
  * forms, templates and static files next to this file.
  */
 import { fileURLToPath } from 'node:url';
-import { Application, type ApplicationSettings, type Rule } from '../../web/index.js';
+import { Application, type ApplicationSettings, type Rule } from '../../web/application.js';
 import type { AccountState } from './account-state.js';
 import { FullNameHandler } from './fullname-handler.js';
 import { ForwardingHandler } from './forwarding-handler.js';

@@ -6,7 +6,8 @@
  */
 import type { AccountdClient } from '../../accountd/client/index.js';
 import { VesperError } from '../../shared/errors/index.js';
-import { HttpError, RequestHandler, type ErrorInfo } from '../../web/index.js';
+import { RequestHandler, type ErrorInfo } from '../../web/request-handler.js';
+import { HttpError } from '../../web/web-errors.js';
 import { AccountServiceError } from './account-errors.js';
 import type { AccountState } from './account-state.js';
 import type { RunOptions } from './accountd-link.js';

@@ -3,7 +3,9 @@
  * the session's account events (a change made in another tab) to the page as
  * JSON text messages, `{"type": "forwarding", ..., "at": <ms>}`.
  */
-import { HttpError, WebSocketHandler, WebSocketTokenAuth } from '../../web/index.js';
+import { HttpError } from '../../web/web-errors.js';
+import { WebSocketTokenAuth } from '../../web/websocket/token-auth.js';
+import { WebSocketHandler } from '../../web/websocket/websocket-handler.js';
 import { stateFrom } from './account-handler.js';
 import type { AccountState } from './account-state.js';
 import { applySecurityHeaders } from './security-headers.js';

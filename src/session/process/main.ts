@@ -5,6 +5,7 @@ import type { VesperConfig } from '../../shared/config/index.js';
 import { createLogger, type Logger } from '../../shared/log/index.js';
 import type { SessionAppFactory } from '../app.js';
 import type { AssignMessage, ProcessMessage, ServerMessage } from './ipc-messages.js';
+import { collectGarbage } from './collect-garbage.js';
 import { loadAppFactory } from './load-app.js';
 import { SessionRuntime } from './session-runtime.js';
 import { createTokenStore } from './token-store.js';
@@ -36,6 +37,8 @@ async function prepare(c: VesperConfig): Promise<void> {
   log = createLogger({ name: 'vesper-session', level: c.log.level, file: c.log.file ?? undefined });
   factory = await loadAppFactory(c.session.app);
   await warmUp(c);
+  // A spare waits, perhaps long, with what loading and warming up left behind: give it back.
+  collectGarbage();
   send({ type: 'ready' });
 }
 

@@ -7,19 +7,22 @@ import type { Duplex } from 'node:stream';
 import type { VesperConfig } from '../../shared/config/index.js';
 import { VesperError } from '../../shared/errors/index.js';
 import type { Logger } from '../../shared/log/index.js';
+// The modules a session uses, not the whole public entry: a session process
+// then does not load the HTTP client, the OAuth code or the TCP server.
 import {
-  HTTPHeaders,
-  HTTPServerRequest,
   RawSocketConnection,
   ServerResponseConnection,
-  WebSocketHandler,
   type HTTPConnection,
   type ResponseStatus,
-  type TokenStore,
-} from '../../web/index.js';
+} from '../../web/http-connection.js';
+import { HTTPHeaders } from '../../web/http-headers.js';
+import { HTTPServerRequest } from '../../web/http-server-request.js';
+import type { TokenStore } from '../../web/websocket/token-store.js';
+import { WebSocketHandler } from '../../web/websocket/websocket-handler.js';
 import type { SessionApp, SessionAppContext, SessionAppFactory } from '../app.js';
 import { keyMatches, SESSION_COOKIE, sessionSocketPath } from '../session-identity.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { collectGarbage } from './collect-garbage.js';
 import { SerialQueue, type QueueSlot } from './serial-queue.js';
 import { SessionUrlBuilder, type CookieState } from './session-urls.js';
 
@@ -55,7 +58,17 @@ export interface SessionRuntimeOptions {
   readonly exitGraceMs?: number;
   /** Called once the session has ended (socket removed, application closed). */
   readonly onExit?: (reason: ExitReason) => void;
+  /**
+   * Quiet time after the last request before one full garbage collection, ms
+   * (default {@link IDLE_GC_MS}; 0 turns it off).
+   */
+  readonly idleGcMs?: number;
+  /** The garbage collection to run when idle (default {@link collectGarbage}). */
+  readonly collectGarbage?: () => void;
 }
+
+/** Default quiet time before an idle session collects its garbage, ms. */
+export const IDLE_GC_MS = 1_000;
 
 /** The answer for a wrong key, an unknown session and a refused address: identical. */
 const ENDED_BODY = Buffer.from(
@@ -167,6 +180,7 @@ export class SessionRuntime {
   #timerAt = Infinity;
   #exit: Promise<void> | null = null;
   #dormancyQueued = false;
+  #gcTimer: TimerHandle | null = null;
 
   constructor(options: SessionRuntimeOptions) {
     this.#o = options;
@@ -258,6 +272,7 @@ export class SessionRuntime {
     this.#server = server;
     await chmod(this.#socketPath, 0o600);
     this.#arm();
+    this.#armIdleGc();
   }
 
   /** The status a control request reports. */
@@ -337,6 +352,9 @@ export class SessionRuntime {
       slot.release();
       this.#arm();
     }
+    // What the application let go of on dormancy is given back now, once.
+    if (this.#state === 'dormant' && !this.#queue.busy)
+      (this.#o.collectGarbage ?? collectGarbage)();
   }
 
   async #wakeIfDormant(): Promise<void> {
@@ -353,6 +371,28 @@ export class SessionRuntime {
 
   #touch(): void {
     this.#lastRequestAt = this.#clock.now();
+    this.#armIdleGc();
+  }
+
+  /**
+   * (Re)starts the idle-collection timer: `idleGcMs` after the last request,
+   * when the queue is empty, one full garbage collection runs (never while a
+   * request or WebSocket message is being handled); then none until the next
+   * request.
+   */
+  #armIdleGc(): void {
+    const ms = this.#o.idleGcMs ?? IDLE_GC_MS;
+    if (ms <= 0 || this.#exit !== null) return;
+    if (this.#gcTimer !== null) this.#clock.clearTimer(this.#gcTimer);
+    this.#gcTimer = this.#clock.setTimer(ms, () => {
+      this.#gcTimer = null;
+      if (this.#exit !== null) return;
+      if (this.#queue.busy || this.#queue.waiting > 0) {
+        this.#armIdleGc();
+        return;
+      }
+      (this.#o.collectGarbage ?? collectGarbage)();
+    });
   }
 
   /** Checks the key (URL, else cookie) and the client address; null means "no such session". */
@@ -644,6 +684,8 @@ export class SessionRuntime {
   async #shutdown(reason: ExitReason): Promise<void> {
     if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
     this.#timer = null;
+    if (this.#gcTimer !== null) this.#clock.clearTimer(this.#gcTimer);
+    this.#gcTimer = null;
     const messages: Record<ExitReason, string> = {
       logout: 'The user logged out; the session ends.',
       timeout: 'The session timed out and ends.',

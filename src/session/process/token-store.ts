@@ -4,7 +4,9 @@
 import type { VesperConfig } from '../../shared/config/index.js';
 import { VesperError } from '../../shared/errors/index.js';
 import type { Logger } from '../../shared/log/index.js';
-import { MemoryTokenStore, RedisTokenStore, type TokenStore } from '../../web/index.js';
+import { MemoryTokenStore } from '../../web/websocket/memory-token-store.js';
+import { RedisTokenStore } from '../../web/websocket/redis-token-store.js';
+import type { TokenStore } from '../../web/websocket/token-store.js';
 
 /**
  * A memory store (tokens live in the session process) or a Redis store

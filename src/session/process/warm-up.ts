@@ -5,7 +5,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { VesperConfig } from '../../shared/config/index.js';
 import { silentLogger } from '../../shared/log/index.js';
-import { Application, MemoryTokenStore } from '../../web/index.js';
+import { Application } from '../../web/application.js';
+import { MemoryTokenStore } from '../../web/websocket/memory-token-store.js';
 import { newSessionKey } from '../session-identity.js';
 import { SessionRuntime } from './session-runtime.js';
 

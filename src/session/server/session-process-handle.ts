@@ -31,13 +31,20 @@ export interface SpawnOptions {
  *   of 16 MiB; a session allocates little per request (about 3.5 MiB saved);
  * - `--single-threaded`: no V8 worker threads, so garbage collection and
  *   compilation run on the one thread and their scratch memory is reused;
- * - `--optimize-for-size`: V8 favours memory over speed where it can choose.
+ * - `--optimize-for-size`: V8 favours memory over speed where it can choose;
+ * - `--no-sparkplug`: no baseline-compiled code next to the bytecode (about
+ *   0.8 MiB); hot functions are still optimised;
+ * - `--expose-gc`: the process runs a full garbage collection once a spare is
+ *   ready and once a session has been quiet for a second (never during a
+ *   request), see `collect-garbage.ts`.
  * Measured together with {@link SESSION_MALLOC_ENV} by `npm run bench -- session`.
  */
 export const SESSION_EXEC_ARGV: readonly string[] = [
   '--max-semi-space-size=1',
   '--single-threaded',
   '--optimize-for-size',
+  '--no-sparkplug',
+  '--expose-gc',
 ];
 
 /**

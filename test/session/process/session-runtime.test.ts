@@ -6,7 +6,12 @@ import WebSocket from 'ws';
 import { silentLogger } from '../../../src/shared/log/index.js';
 import { sessionSocketPath } from '../../../src/session/session-identity.js';
 import { ManualClock } from '../../../src/session/process/clock.js';
-import { SessionRuntime, type ExitReason } from '../../../src/session/process/session-runtime.js';
+import {
+  IDLE_GC_MS,
+  SessionRuntime,
+  type ExitReason,
+  type SessionRuntimeOptions,
+} from '../../../src/session/process/session-runtime.js';
 import { MemoryTokenStore } from '../../../src/web/index.js';
 import createTestApp from '../fixtures/test-app.js';
 import {
@@ -29,7 +34,11 @@ interface Started {
   exits: ExitReason[];
 }
 
-async function start(options: string[] = [], clientIp = '127.0.0.1'): Promise<Started> {
+async function start(
+  options: string[] = [],
+  clientIp = '127.0.0.1',
+  extra: Partial<SessionRuntimeOptions> = {},
+): Promise<Started> {
   const dir = cleanup.dir(shortTempDir());
   const config = testConfig(dir, ['session.idle_time=10m', 'session.timeout=1h', ...options]);
   mkdirSync(config.session.socket_dir, { recursive: true, mode: 0o700 });
@@ -50,6 +59,7 @@ async function start(options: string[] = [], clientIp = '127.0.0.1'): Promise<St
     clock,
     exitGraceMs: 500,
     onExit: (reason) => exits.push(reason),
+    ...extra,
   });
   await runtime.start();
   cleanup.onClose(() => runtime.shutdown('shutdown'));
@@ -231,6 +241,53 @@ describe('SessionRuntime', () => {
     const events = await socketRequest(socket, url('events'));
     expect(JSON.parse(events.body)).toEqual({ events: ['dormant', 'wake'], credential: true });
     expect(runtime.state).toBe('live');
+  });
+
+  it('collects its garbage once after a quiet second, again only after the next request', async () => {
+    let gcs = 0;
+    const { socket, clock } = await start([], '127.0.0.1', { collectGarbage: () => (gcs += 1) });
+    expect(IDLE_GC_MS).toBe(1_000);
+    clock.advance(999);
+    expect(gcs).toBe(0);
+    clock.advance(1);
+    expect(gcs).toBe(1);
+    clock.advance(60_000);
+    expect(gcs).toBe(1);
+    await socketRequest(socket, url('home'));
+    clock.advance(900);
+    await socketRequest(socket, url('home'));
+    clock.advance(900);
+    expect(gcs).toBe(1);
+    clock.advance(100);
+    expect(gcs).toBe(2);
+  });
+
+  it('never collects its garbage while a handler runs; waits for the queue to empty', async () => {
+    let gcs = 0;
+    const { socket, clock } = await start([], '127.0.0.1', { collectGarbage: () => (gcs += 1) });
+    clock.advance(1_000);
+    expect(gcs).toBe(1);
+    const slow = socketRequest(socket, `${url('slow')}?ms=400`);
+    await new Promise((r) => setTimeout(r, 150));
+    clock.advance(5_000);
+    expect(gcs).toBe(1);
+    expect((await slow).status).toBe(200);
+    clock.advance(1_000);
+    expect(gcs).toBe(2);
+  });
+
+  it('collects its garbage after going dormant, even with the idle collection off (idleGcMs 0)', async () => {
+    let gcs = 0;
+    const { clock, runtime } = await start([], '127.0.0.1', {
+      collectGarbage: () => (gcs += 1),
+      idleGcMs: 0,
+    });
+    clock.advance(60_000);
+    expect(gcs).toBe(0);
+    clock.advance(10 * 60_000);
+    await waitFor(() => runtime.state === 'dormant');
+    await waitFor(() => gcs === 1);
+    expect(gcs).toBe(1);
   });
 
   it('times out after session.timeout without a request: socket removed, application closed', async () => {
