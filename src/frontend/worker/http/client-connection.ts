@@ -111,6 +111,10 @@ export class ClientConnection implements ReplyOwner {
   readonly #parser: RequestHeadParser;
   #state = State.WaitHead;
   #timer: NodeJS.Timeout | undefined;
+  /** The duration `#timer` was made with (it is refreshed when the next deadline has the same). */
+  #timerMs = -1;
+  /** Whether the current deadline counts; a disarmed timer may still fire, and is ignored. */
+  #armed = false;
   #pending: Buffer | null = null;
   #reply: ServerReply | null = null;
   #body: BodyStream | null = null;
@@ -166,7 +170,7 @@ export class ClientConnection implements ReplyOwner {
 
   /** Closes the socket now. */
   destroy(): void {
-    this.#clearTimer();
+    this.#stopTimer();
     if (this.#state !== State.Detached) this.#socket.destroy();
   }
 
@@ -198,7 +202,7 @@ export class ClientConnection implements ReplyOwner {
   readonly #onClose = (): void => {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearTimer();
+    this.#stopTimer();
     this.#body?.destroy();
     if (this.#state !== State.Detached) {
       this.#socket.off('data', this.#onData);
@@ -207,15 +211,17 @@ export class ClientConnection implements ReplyOwner {
   };
 
   #readHead(chunk: Buffer, start: number): void {
-    if (this.#state === State.WaitHead) {
-      this.#state = State.Head;
-      this.#arm(this.#settings.timeouts.header);
-    }
+    // The header deadline runs from the first byte; a head that arrives whole needs none.
+    const first = this.#state === State.WaitHead;
+    if (first) this.#state = State.Head;
     let scan;
     let target: RequestTarget;
     try {
       scan = this.#parser.execute(chunk, start);
-      if (scan.kind === 'incomplete') return;
+      if (scan.kind === 'incomplete') {
+        if (first) this.#arm(this.#settings.timeouts.header);
+        return;
+      }
       target = canonicalTarget(scan.head.target);
       if (
         scan.head.contentLength !== null &&
@@ -338,7 +344,7 @@ export class ClientConnection implements ReplyOwner {
 
   /** {@inheritDoc ReplyOwner.detach} */
   detach(): { socket: Socket; head: Buffer } {
-    this.#clearTimer();
+    this.#stopTimer();
     this.#state = State.Detached;
     this.#reply = null;
     this.#socket.off('data', this.#onData);
@@ -370,18 +376,37 @@ export class ClientConnection implements ReplyOwner {
     else this.#socket.once('finish', () => this.#arm(LINGER_MS));
   }
 
+  /**
+   * Sets the deadline `ms` from now. One timer serves the connection: the
+   * keep-alive wait of every request has the same duration, so the timer is
+   * refreshed instead of cleared and created again for each request.
+   */
   #arm(ms: number): void {
-    this.#clearTimer();
+    this.#armed = true;
+    if (this.#timer !== undefined && this.#timerMs === ms) {
+      this.#timer.refresh();
+      return;
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerMs = ms;
     this.#timer = setTimeout(this.#onTimer, ms);
   }
 
+  /** No deadline until the next {@link #arm} (the timer is kept for it). */
   #clearTimer(): void {
+    this.#armed = false;
+  }
+
+  /** No deadline any more: the connection is closed or given away. */
+  #stopTimer(): void {
+    this.#armed = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   readonly #onTimer = (): void => {
-    this.#timer = undefined;
+    if (!this.#armed) return;
+    this.#armed = false;
     switch (this.#state) {
       case State.Body:
         // Too slow a body: the request cannot be answered sensibly any more.
