@@ -114,14 +114,16 @@ export class ServerReply {
   }
 
   /**
-   * Writes the status line and the fields.
+   * Writes the status line and the fields. `options.first`, the first body
+   * bytes, leaves with the head in one buffer (one write, not a head write
+   * and a body write); the return value is then that of {@link write}.
    * @throws Error when the head was already written.
    */
   writeHead(
     status: number,
     fields: readonly (readonly [string, string])[],
-    options: { framedChunks?: boolean } = {},
-  ): void {
+    options: { framedChunks?: boolean; first?: Buffer } = {},
+  ): boolean {
     if (this.#headSent) throw new Error('ServerReply: head already written');
     this.#headSent = true;
     this.status = status;
@@ -143,7 +145,17 @@ export class ServerReply {
       } else this.closeAfter = true;
     }
     text += this.closeAfter ? 'Connection: close\r\n\r\n' : '\r\n';
-    this.#socket.write(text, 'latin1');
+    const first = options.first;
+    if (first === undefined || first.length === 0 || this.#noBody || this.#chunked) {
+      const ok = this.#socket.write(text, 'latin1');
+      return first === undefined ? ok : this.write(first);
+    }
+    if (this.#finished || this.#socket.destroyed) return true;
+    this.bytes += first.length;
+    const whole = Buffer.allocUnsafe(text.length + first.length);
+    whole.write(text, 0, 'latin1');
+    first.copy(whole, text.length);
+    return this.#socket.write(whole);
   }
 
   /** Holds writes back until {@link uncork}, so a head and its first body bytes leave in one write. */

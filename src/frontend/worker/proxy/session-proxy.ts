@@ -215,6 +215,40 @@ export class SessionProxy {
   }
 }
 
+/** The exchange an upstream connection currently carries, if any. */
+interface Carrier {
+  exchange: Exchange | null;
+}
+
+const CARRIER = Symbol('vesper.upstreamCarrier');
+type CarrierSocket = Socket & { [CARRIER]?: Carrier };
+
+/**
+ * Attaches `exchange` to `socket`. Each upstream connection gets its three
+ * listeners once, for its whole life, and they pass events on to whichever
+ * exchange it carries: adding and removing them for every request costs more
+ * than reading the response.
+ */
+function carry(socket: Socket, exchange: Exchange): void {
+  const s = socket as CarrierSocket;
+  let carrier = s[CARRIER];
+  if (carrier === undefined) {
+    const c: Carrier = { exchange: null };
+    carrier = c;
+    s[CARRIER] = c;
+    socket.on('data', (chunk: Buffer) => c.exchange?.onData(chunk));
+    socket.on('error', (err: Error) => c.exchange?.onError(err));
+    socket.on('close', () => c.exchange?.onClose());
+  }
+  carrier.exchange = exchange;
+}
+
+/** Detaches whatever exchange `socket` carries. */
+function release(socket: Socket): void {
+  const carrier = (socket as CarrierSocket)[CARRIER];
+  if (carrier !== undefined) carrier.exchange = null;
+}
+
 const enum Phase {
   Head,
   Body,
@@ -265,9 +299,7 @@ class Exchange {
     this.#reused = pooled !== null;
     const socket = pooled ?? this.#pool.connect(this.#path);
     this.#socket = socket;
-    socket.on('data', this.#onData);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
+    carry(socket, this);
     const body = this.#request.body;
     if (body === null) {
       socket.write(this.#head, 'latin1');
@@ -317,12 +349,11 @@ class Exchange {
   }
 
   #detach(socket: Socket): void {
-    socket.off('data', this.#onData);
-    socket.off('error', this.#onError);
-    socket.off('close', this.#onClose);
+    release(socket);
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  /** Bytes from the session. */
+  onData(chunk: Buffer): void {
     const reply = this.#reply;
     if (this.#phase === Phase.Done) return;
     reply.cork();
@@ -336,7 +367,7 @@ class Exchange {
     } finally {
       reply.uncork();
     }
-  };
+  }
 
   /** Returns the index where the body starts, or -1 while the head is incomplete (or was handled). */
   #readHead(chunk: Buffer): number {
@@ -377,12 +408,25 @@ class Exchange {
     this.#keepAlive = head.keepAlive;
     reply.kind = 'session';
     const fields = responseFields(head.fields, this.#request.tls);
+    this.#phase = Phase.Body;
     if (head.framing === 'chunked') {
       this.#chunks = new ChunkedDecoder(Number.MAX_SAFE_INTEGER);
       this.#passChunks = this.#request.head.version === '1.1';
       reply.writeHead(head.status, fields, { framedChunks: this.#passChunks });
+    } else if (head.framing === 'length' && head.length > 0 && bodyStart < chunk.length) {
+      // The common case, a small page arriving with its head: head and body leave in one write.
+      const n = Math.min(head.length, chunk.length - bodyStart);
+      const ok = reply.writeHead(head.status, fields, {
+        first: chunk.subarray(bodyStart, bodyStart + n),
+      });
+      this.#remaining -= n;
+      if (this.#remaining === 0) {
+        this.#finish(bodyStart + n < chunk.length);
+        return -1;
+      }
+      if (!ok) this.#waitForClient();
+      return -1;
     } else reply.writeHead(head.status, fields);
-    this.#phase = Phase.Body;
     if (head.framing === 'none' || (head.framing === 'length' && head.length === 0)) {
       this.#finish(bodyStart < chunk.length);
       return -1;
@@ -432,11 +476,15 @@ class Exchange {
       this.#finish(end < chunk.length);
       return;
     }
-    if (!ok && this.#socket !== null) {
-      const socket = this.#socket;
-      socket.pause();
-      reply.onceDrained(() => socket.resume());
-    }
+    if (!ok) this.#waitForClient();
+  }
+
+  /** Backpressure: reads nothing more from the session until the client took what was written. */
+  #waitForClient(): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    socket.pause();
+    this.#reply.onceDrained(() => socket.resume());
   }
 
   /** The response is complete: the connection goes back to the pool when it can carry another request. */
@@ -461,11 +509,13 @@ class Exchange {
     else this.#on.unavailable();
   }
 
-  readonly #onError = (err: Error): void => {
+  /** The upstream connection failed. */
+  onError(err: Error): void {
     this.#lost(err);
-  };
+  }
 
-  readonly #onClose = (): void => {
+  /** The upstream connection closed. */
+  onClose(): void {
     if (this.#phase === Phase.Body && this.#framing === 'close') {
       // A body framed by the end of the connection is complete now.
       this.#phase = Phase.Done;
@@ -474,7 +524,7 @@ class Exchange {
       return;
     }
     this.#lost(null);
-  };
+  }
 
   /** The upstream connection failed or closed before the response was complete. */
   #lost(err: Error | null): void {

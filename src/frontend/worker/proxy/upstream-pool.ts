@@ -11,16 +11,32 @@ export interface UpstreamPoolOptions {
   readonly idleTimeout?: number;
 }
 
+/** What the pool knows of a connection it has seen: watched once, for its whole life. */
+interface Watched {
+  path: string;
+  idle: boolean;
+  /** When it last became idle (`performance.now()` milliseconds). */
+  since: number;
+}
+
 /**
  * Keeps idle connections to session sockets for reuse. A connection is in
  * the pool only while idle; one that closes, errs, times out or sends
  * anything while idle is dropped.
+ *
+ * Each connection gets the pool's listeners once, the first time it is
+ * given back, and keeps them (they do nothing while it is out of the pool):
+ * adding and removing listeners and a socket timeout on every request cost
+ * more than the request itself. One unref'd sweep timer per pool closes the
+ * connections idle longer than the idle timeout, so one is closed between
+ * one and one and a half idle timeouts after it was given back.
  */
 export class UpstreamPool {
   readonly #idle = new Map<string, Socket[]>();
-  readonly #watchers = new WeakMap<Socket, () => void>();
+  readonly #watched = new WeakMap<Socket, Watched>();
   readonly #maxIdle: number;
   readonly #idleTimeout: number;
+  #sweeper: NodeJS.Timeout | null = null;
 
   constructor(options: UpstreamPoolOptions = {}) {
     this.#maxIdle = options.maxIdlePerPath ?? 32;
@@ -37,7 +53,8 @@ export class UpstreamPool {
     const list = this.#idle.get(path);
     while (list !== undefined && list.length > 0) {
       const socket = list.pop()!;
-      this.#unwatch(socket);
+      const watched = this.#watched.get(socket);
+      if (watched !== undefined) watched.idle = false;
       if (list.length === 0) this.#idle.delete(path);
       if (!socket.destroyed && socket.readyState === 'open') return socket;
       socket.destroy();
@@ -45,9 +62,15 @@ export class UpstreamPool {
     return null;
   }
 
-  /** A new connection to `path` (errors are reported on the socket). */
+  /**
+   * A new connection to `path` (errors are reported on the socket). The
+   * pool's listeners go on it first, so that when a user's listener gives it
+   * back while handling an event, the pool does not see that same event.
+   */
   connect(path: string): Socket {
-    return connect({ path });
+    const socket = connect({ path });
+    this.#watch(socket, { path, idle: false, since: 0 });
+    return socket;
   }
 
   /** Puts a connection that finished an exchange back, or closes it when the pool for `path` is full. */
@@ -58,47 +81,79 @@ export class UpstreamPool {
       this.#idle.set(path, list);
     }
     if (list.length >= this.#maxIdle || socket.destroyed) {
+      if (list.length === 0) this.#idle.delete(path);
       socket.destroy();
       return;
     }
-    const drop = (): void => {
-      this.#unwatch(socket);
-      const current = this.#idle.get(path);
-      const i = current?.indexOf(socket) ?? -1;
-      if (i >= 0) current!.splice(i, 1);
-      if (current !== undefined && current.length === 0) this.#idle.delete(path);
-      socket.destroy();
-    };
-    this.#watchers.set(socket, drop);
-    socket.on('close', drop);
-    socket.on('error', drop);
-    socket.on('timeout', drop);
-    // Nothing may arrive on an idle connection; if something does, the stream is out of step.
-    socket.on('data', drop);
-    socket.setTimeout(this.#idleTimeout);
+    let watched = this.#watched.get(socket);
+    if (watched === undefined) {
+      watched = { path, idle: false, since: 0 };
+      this.#watch(socket, watched);
+    }
+    watched.path = path;
+    watched.idle = true;
+    watched.since = performance.now();
     socket.resume();
     list.push(socket);
+    if (this.#sweeper === null) {
+      this.#sweeper = setInterval(this.#sweep, Math.max(1, this.#idleTimeout / 2));
+      this.#sweeper.unref();
+    }
   }
 
-  #unwatch(socket: Socket): void {
-    const drop = this.#watchers.get(socket);
-    if (drop === undefined) return;
-    this.#watchers.delete(socket);
-    socket.off('close', drop);
-    socket.off('error', drop);
-    socket.off('timeout', drop);
-    socket.off('data', drop);
-    socket.setTimeout(0);
+  #watch(socket: Socket, watched: Watched): void {
+    const drop = (): void => {
+      if (!watched.idle) return;
+      this.#drop(socket, watched);
+    };
+    this.#watched.set(socket, watched);
+    socket.on('close', drop);
+    socket.on('error', drop);
+    // Nothing may arrive on an idle connection; if something does, the stream is out of step.
+    socket.on('data', drop);
   }
+
+  #drop(socket: Socket, watched: Watched): void {
+    watched.idle = false;
+    const current = this.#idle.get(watched.path);
+    const i = current?.indexOf(socket) ?? -1;
+    if (i >= 0) current!.splice(i, 1);
+    if (current !== undefined && current.length === 0) this.#idle.delete(watched.path);
+    socket.destroy();
+  }
+
+  readonly #sweep = (): void => {
+    const oldest = performance.now() - this.#idleTimeout;
+    for (const [path, list] of this.#idle) {
+      // Last in, first out: the longest idle are at the front.
+      let n = 0;
+      while (n < list.length && this.#watched.get(list[n]!)!.since <= oldest) n++;
+      if (n === 0) continue;
+      const gone = list.splice(0, n);
+      if (list.length === 0) this.#idle.delete(path);
+      for (const socket of gone) {
+        this.#watched.get(socket)!.idle = false;
+        socket.destroy();
+      }
+    }
+    if (this.#idle.size === 0 && this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = null;
+    }
+  };
 
   /** Closes every idle connection. */
   close(): void {
     for (const list of this.#idle.values()) {
       for (const socket of list) {
-        this.#unwatch(socket);
+        this.#watched.get(socket)!.idle = false;
         socket.destroy();
       }
     }
     this.#idle.clear();
+    if (this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = null;
+    }
   }
 }
