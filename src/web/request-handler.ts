@@ -327,6 +327,14 @@ export class RequestHandler {
     return this.#headers;
   }
 
+  /**
+   * The `Set-Cookie` values that `setCookie` and `clearCookie` have queued and
+   * that go out with the response head. WebSocketHandler adds them to its 101.
+   */
+  protected get pendingSetCookies(): readonly string[] {
+    return this.#newCookies === null ? [] : [...this.#newCookies.values()];
+  }
+
   // ---------------------------------------------------------------- input
 
   /**

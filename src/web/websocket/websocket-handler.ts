@@ -172,7 +172,7 @@ function notSupported(): VesperError {
  *
  * Then `selectSubprotocol` picks a subprotocol, `getCompressionOptions` says
  * whether to accept permessage-deflate, the `101` goes out (with the headers
- * `setDefaultHeaders`/`prepare` set, except content headers), the handler is
+ * and cookies `setDefaultHeaders`/`prepare` set, except content headers), the handler is
  * detached (HTTP output methods throw `VESPER_WEB_DETACHED` from now on) and
  * `open(...pathArgs)` runs. No message is delivered before `open` completes,
  * and the next message is not delivered before `onMessage` completes (both may
@@ -404,6 +404,7 @@ export class WebSocketHandler extends RequestHandler {
     for (const [name, value] of this.responseHeaders) {
       if (!HANDSHAKE_OWNED_HEADERS.has(name.toLowerCase())) extraHeaders.push([name, value]);
     }
+    for (const value of this.pendingSetCookies) extraHeaders.push(['Set-Cookie', value]);
     const pending: PendingUpgrade = {
       subprotocol: selected,
       headers: extraHeaders,

@@ -170,6 +170,22 @@ describe('WebSocket handshake', () => {
     await connection.close();
   });
 
+  it('sends the cookies set and cleared in prepare with the 101', async () => {
+    class WithCookies extends WebSocketHandler {
+      override prepare() {
+        this.setCookie('seen', 'yes', { httpOnly: true });
+        this.clearCookie('old');
+      }
+    }
+    const server = await servers.start([['/ws', WithCookies]]);
+    const connection = await websocketConnect(server.url('/ws'));
+    const cookies = connection.headers.getList('Set-Cookie');
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toMatch(/^seen=yes; .*HttpOnly/);
+    expect(cookies[1]).toMatch(/^old=""; expires=/);
+    await connection.close();
+  });
+
   it('passes path groups to open', async () => {
     const opened = deferred<(string | undefined)[]>();
     class Room extends WebSocketHandler {
