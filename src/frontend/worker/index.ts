@@ -12,4 +12,3 @@ export {
   loadFrontendSecret,
   frontendSecretPath,
 } from './login/frontend-secret.js';
-export { ensureDevCertificate } from './tls-credentials.js';

@@ -15,6 +15,11 @@ import { join } from 'node:path';
 import { defaultConfig, type VesperConfig } from '../../../src/shared/config/index.js';
 import { silentLogger } from '../../../src/shared/log/index.js';
 import { startWorker, type StartedWorker } from '../../../src/frontend/worker/index.js';
+import {
+  ensureSelfSigned,
+  needsSelfSigned,
+  withCertificate,
+} from '../../../src/frontend/master/self-signed.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
@@ -44,11 +49,18 @@ export interface TestWorker extends StartedWorker {
   readonly config: VesperConfig;
 }
 
-/** Starts a worker for `config` (silent logs unless `log` is given). */
+/**
+ * Starts a worker for `config` (silent logs unless `log` is given). A TLS
+ * listener without `tls.cert` gets the self-signed pair made first, as
+ * `vesper start` does before it starts workers.
+ */
 export async function startTestWorker(
-  config: VesperConfig,
+  initial: VesperConfig,
   log = silentLogger,
 ): Promise<TestWorker> {
+  const config = needsSelfSigned(initial)
+    ? withCertificate(initial, await ensureSelfSigned(initial.paths.var))
+    : initial;
   const started = await startWorker(config, {
     generation: 1,
     foreground: true,
