@@ -35,6 +35,7 @@ export {
   DEFAULT_BACKLOG,
   type AcceptedAddress,
 } from './netutil.js';
+export { probeUnixSocket, type UnixSocketState } from './unix-socket-probe.js';
 export { TCPServer, type TCPServerOptions } from './tcp-server.js';
 export { IOLoop, TimeoutHandle } from './ioloop.js';
 export { PeriodicCallback, type PeriodicCallbackOptions } from './periodic-callback.js';

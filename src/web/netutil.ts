@@ -4,10 +4,11 @@
  * connections into IOStreams.
  */
 import dns from 'node:dns/promises';
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { VesperError } from '../shared/errors/index.js';
 import { IOStream, type IOStreamOptions } from './iostream.js';
+import { probeUnixSocket } from './unix-socket-probe.js';
 
 /** Tornado's default listen backlog. */
 export const DEFAULT_BACKLOG = 128;
@@ -114,18 +115,6 @@ export async function bindSockets(
   return servers;
 }
 
-/** True when something accepts connections on the Unix socket at `path`. */
-function unixSocketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
 /**
  * Binds a listening Unix-domain socket at `path` and sets its mode (default
  * 0600), like Tornado's `bind_unix_socket`. A socket file left behind by a
@@ -144,27 +133,25 @@ export async function bindUnixSocket(
 ): Promise<net.Server> {
   const abstract = path.startsWith('\0');
   if (!abstract) {
-    let stats;
+    let state;
     try {
-      stats = await lstat(path);
+      state = await probeUnixSocket(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new VesperError('VESPER_WEB_BIND_FAILED', `Cannot inspect ${path}`, { cause: err });
-      }
+      throw new VesperError('VESPER_WEB_BIND_FAILED', `Cannot inspect ${path}`, { cause: err });
     }
-    if (stats !== undefined) {
-      if (!stats.isSocket()) {
-        throw new VesperError(
-          'VESPER_WEB_NOT_A_SOCKET',
-          `Refusing to replace ${path}: it exists and is not a socket`,
-        );
-      }
-      if (await unixSocketAnswers(path)) {
-        throw new VesperError(
-          'VESPER_WEB_SOCKET_IN_USE',
-          `Refusing to replace ${path}: another server is listening on it`,
-        );
-      }
+    if (state === 'other') {
+      throw new VesperError(
+        'VESPER_WEB_NOT_A_SOCKET',
+        `Refusing to replace ${path}: it exists and is not a socket`,
+      );
+    }
+    if (state === 'live') {
+      throw new VesperError(
+        'VESPER_WEB_SOCKET_IN_USE',
+        `Refusing to replace ${path}: another server is listening on it`,
+      );
+    }
+    if (state === 'stale') {
       await unlink(path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });

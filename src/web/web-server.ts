@@ -3,11 +3,12 @@
  * on a TCP port or a Unix socket, with an idempotent `close()` that also ends
  * idle keep-alive connections.
  */
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { VesperError } from '../shared/errors/index.js';
+import { probeUnixSocket } from './unix-socket-probe.js';
 
 /** Where to listen: a port, a port and host, or a Unix socket path and mode. */
 export type ListenTarget =
@@ -16,37 +17,20 @@ export type ListenTarget =
 /** The address a {@link WebServer} is bound to. */
 export type WebServerAddress = { port: number; host: string } | { path: string };
 
-/** True when something accepts connections on the Unix socket `path`. */
-function socketIsLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 /**
  * Removes a stale Unix socket file at `path`.
  * @throws VesperError `VESPER_WEB_ADDRESS_IN_USE` when a live server owns it,
  * `VESPER_WEB_NOT_A_SOCKET` when the path is something other than a socket.
  */
 async function removeStaleSocket(path: string): Promise<void> {
-  let st;
-  try {
-    st = await lstat(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) {
+  const state = await probeUnixSocket(path);
+  if (state === 'other') {
     throw new VesperError('VESPER_WEB_NOT_A_SOCKET', `${path} exists and is not a socket.`);
   }
-  if (await socketIsLive(path)) {
+  if (state === 'live') {
     throw new VesperError('VESPER_WEB_ADDRESS_IN_USE', `A server is already listening on ${path}.`);
   }
-  await unlink(path);
+  if (state === 'stale') await unlink(path);
 }
 
 /**

@@ -3,11 +3,12 @@
  * optional TCP+TLS listener feeding {@link AccountdConnection}s, with a cap on
  * connections at once and a draining `close()`.
  */
-import { chmod, lstat, mkdir, readFile, rename, unlink } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { chmod, mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { VesperError } from '../../shared/errors/index.js';
+import { probeUnixSocket } from '../../web/unix-socket-probe.js';
 import { silentLogger, type Logger } from '../../shared/log/index.js';
 import { badReply } from '../protocol/reply.js';
 import type { AccountStore } from '../store/account-store.js';
@@ -94,7 +95,7 @@ export class AccountdServer {
    */
   async listenUnix(path: string): Promise<void> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const existing = await probeSocketPath(path);
+    const existing = await probeUnixSocket(path);
     if (existing === 'live') {
       throw new VesperError(
         'VESPER_ACCOUNTD_ALREADY_RUNNING',
@@ -201,22 +202,5 @@ function listen<S extends Server>(server: S, start: (s: S, cb: () => void) => vo
       server.off('error', reject);
       resolve();
     });
-  });
-}
-
-/** What is at `path`: nothing, a socket nobody answers on, a live one, or another file. */
-async function probeSocketPath(path: string): Promise<'none' | 'stale' | 'live' | 'other'> {
-  try {
-    if (!(await lstat(path)).isSocket()) return 'other';
-  } catch {
-    return 'none';
-  }
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve('live');
-    });
-    probe.once('error', () => resolve('stale'));
   });
 }

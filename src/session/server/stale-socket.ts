@@ -1,21 +1,9 @@
 /**
  * @module Removes a Unix socket file nobody listens on, refusing to touch a live one.
  */
-import { lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { unlink } from 'node:fs/promises';
+import { probeUnixSocket } from '../../web/unix-socket-probe.js';
 import { VesperError } from '../../shared/errors/index.js';
-
-/** True when something accepts connections on `path`. */
-export function socketIsLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /**
  * Removes `path` when it is a socket nobody listens on.
@@ -23,20 +11,15 @@ export function socketIsLive(path: string): Promise<boolean> {
  *   `VESPER_SESSION_NOT_A_SOCKET` when the path is something else.
  */
 export async function removeStaleSocket(path: string): Promise<void> {
-  let st;
-  try {
-    st = await lstat(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) {
+  const state = await probeUnixSocket(path);
+  if (state === 'other') {
     throw new VesperError('VESPER_SESSION_NOT_A_SOCKET', `${path} exists and is not a socket.`);
   }
-  if (await socketIsLive(path)) {
+  if (state === 'live') {
     throw new VesperError(
       'VESPER_SESSION_INIT_IN_USE',
       `A session server already listens on ${path}.`,
     );
   }
-  await unlink(path);
+  if (state === 'stale') await unlink(path);
 }
