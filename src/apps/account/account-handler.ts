@@ -69,6 +69,15 @@ export class AccountHandler extends RequestHandler {
     return this.state.ctx.urls.url(cmd, ...args);
   }
 
+  /**
+   * This request's URL as the browser sees it: `request.uri` is relative to
+   * the session prefix (`/quota`), which the browser would resolve against
+   * the site's root, outside the session.
+   */
+  requestUrl(): string {
+    return this.state.ctx.urls.base() + this.request.uri.replace(/^\/+/, '');
+  }
+
   /** A static file of the application under the session's prefix, versioned. */
   appStaticUrl(path: string): string {
     // staticUrl() is relative to the application's root ('/static/x?v=..'); the
@@ -143,7 +152,11 @@ export class AccountHandler extends RequestHandler {
     }
     const page =
       error instanceof AccountServiceError
-        ? this.renderString('unavailable.html', { problem: error.problem, title: 'Unavailable' })
+        ? this.renderString('unavailable.html', {
+            problem: error.problem,
+            title: 'Unavailable',
+            retryUrl: this.requestUrl(),
+          })
         : this.renderString('error.html', {
             status: statusCode,
             reason: this.reason,

@@ -42,6 +42,19 @@ describe('accountd unavailable', () => {
     expect((await f.store.get(USER)).fullName).toBe('Alice');
   });
 
+  it('links "Try again" to the page under the session prefix, not the application-relative path', async () => {
+    // The runtime hands the application '/quota?x=1' for '/session/alice/KEY/quota?x=1';
+    // the browser must get the latter back, or the link leaves the session.
+    const f = await setup({ base: '/session/alice/k3yk3yk3yk3yk3yk3yk3yk3y/' });
+    await f.stopAccountd();
+    const page = await f.browser.get('/quota?x=1');
+    expect(page.status).toBe(503);
+    expect(page.text).toContain(
+      '<p><a href="/session/alice/k3yk3yk3yk3yk3yk3yk3yk3y/quota?x=1">Try again</a> or go back to ' +
+        '<a href="/session/alice/k3yk3yk3yk3yk3yk3yk3yk3y/home">your account\'s home page</a>.</p>',
+    );
+  });
+
   it('logs one warning line per refused page, without a stack or the password', async () => {
     const lines: string[] = [];
     const stream = new Writable({

@@ -17,12 +17,15 @@ import { makeStore, startServer, tempDirs } from '../../accountd/helpers.js';
 export const USER = 'alice';
 export const PASSWORD = 'secret-pw-1';
 
-/** Session URLs rooted at `/`, as the application sees its own paths. */
-export function rootUrls(tokens: MemoryTokenStore): SessionUrls {
+/**
+ * Session URLs rooted at `base` (default `/`, as the application sees its own
+ * paths; a session prefix such as `/session/alice/KEY/` as the browser sees them).
+ */
+export function rootUrls(tokens: MemoryTokenStore, base = '/'): SessionUrls {
   const url = (cmd: string, ...args: string[]): string =>
-    `/${[cmd, ...args].map((s) => encodeURIComponent(s)).join('/')}`;
+    `${base}${[cmd, ...args].map((s) => encodeURIComponent(s)).join('/')}`;
   return {
-    base: () => '/',
+    base: () => base,
     url,
     logout: () => '/logout',
     login: () => `/login/${USER}`,
@@ -62,6 +65,8 @@ export interface SetupOptions {
   log?: Logger;
   /** Extra YAML for the configuration. */
   yaml?: string;
+  /** The prefix of the session's URLs (`ctx.urls.base()`); default `/`. */
+  base?: string;
 }
 
 /** Starts accountd with user alice, and the account application on a test server. */
@@ -90,7 +95,7 @@ export async function setup(options: SetupOptions = {}): Promise<Fixture> {
     credential: options.credential === undefined ? { password: PASSWORD } : options.credential,
     loginAt: Date.UTC(2026, 11, 2, 21, 40),
     clientTls: false,
-    urls: rootUrls(tokens),
+    urls: rootUrls(tokens, options.base),
     releaseQueue: () => undefined,
   };
   const app = createAccountApp(ctx);
