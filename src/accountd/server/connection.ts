@@ -31,6 +31,9 @@ export interface ConnectionSettings {
 /** Commands parsed ahead of the one running before the socket stops being read. */
 const MAX_QUEUED = 32;
 
+/** Commands that run scrypt: not worth starting for a client that has gone. */
+const PASSWORD_COMMANDS = new Set(['LOGIN', 'PASSWORD']);
+
 /** Serves one socket until it ends; see the module diagram. */
 export class AccountdConnection {
   readonly #socket: Socket;
@@ -115,7 +118,22 @@ export class AccountdConnection {
     }
   }
 
+  /** True once the client has closed its side: no reply can reach it. */
+  #peerGone(): boolean {
+    return this.#socket.destroyed || this.#socket.readableEnded;
+  }
+
   async #handle(event: ParseEvent): Promise<void> {
+    if (event.type === 'message' && PASSWORD_COMMANDS.has(event.tokens[0]?.toUpperCase() ?? '')) {
+      // A client that gave up on its timeout while accountd was stopped or
+      // slow has closed by the time this one turn has passed; its scrypt would
+      // only delay the clients still waiting.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#peerGone()) {
+        this.#queue.length = 0;
+        return;
+      }
+    }
     this.#commands += 1;
     if (this.#commands > this.#settings.limits.commands) {
       this.#end(badReply('LIMIT', `more than ${this.#settings.limits.commands} commands`));
