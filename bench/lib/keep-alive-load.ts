@@ -2,14 +2,25 @@
  * @module A closed-loop keep-alive HTTP load generator: N connections over raw
  * `net` sockets, each sending its next request as soon as the previous
  * response is complete, recording every request's latency and every failure.
+ * Every request goes to one path, or to one picked uniformly at random from a
+ * list (many sessions, each with its own cookie).
  * It runs in the calling process; `runLoadInChild` (load-in-child.ts) runs it
  * in a child process so it does not share an event loop with what it measures.
  */
 import { connect, type Socket } from 'node:net';
+import { VesperError } from '../../src/shared/errors/index.js';
 import { HttpResponseParser, type ParsedResponse } from './http-response-parser.js';
 
 /** Where to connect: a TCP port on a host, or a Unix socket path. */
 export type LoadTarget = { host: string; port: number } | { path: string };
+
+/** One request the load may send: its target and its own headers (a session's cookie). */
+export interface LoadRequest {
+  /** Request target (`/session/...`). */
+  path: string;
+  /** Request headers added after `Host` and {@link LoadOptions.headers}. */
+  headers?: Record<string, string>;
+}
 
 /** What to send and for how long. */
 export interface LoadOptions {
@@ -21,8 +32,14 @@ export interface LoadOptions {
   durationMs: number;
   /** Requests sent before measuring starts (not counted). Default 0. */
   warmupMs?: number;
-  /** Request target (`/session/...`). */
-  path: string;
+  /** Request target (`/session/...`) of every request; give this or `requests`. */
+  path?: string;
+  /**
+   * Instead of `path`: each request goes to one of these, picked uniformly at
+   * random, so that every entry gets traffic ({@link LoadResult.answeredRequests}
+   * says how many did).
+   */
+  requests?: readonly LoadRequest[];
   /** Extra request headers (`Host` is always sent, as `host:port` or `localhost`). */
   headers?: Record<string, string>;
   /** A response with another status counts in `badStatus`. Default 200. */
@@ -63,6 +80,11 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** Failure count per cause (`ECONNRESET`, `closed`, `timeout`, ...), warm-up included. */
   errors: Record<string, number>;
+  /**
+   * How many distinct requests (entries of `requests`, or the one `path`) got
+   * at least one expected answer in the window.
+   */
+  answeredRequests: number;
 }
 
 /** The value at percentile `p` (0..100) of an ascending array; 0 when empty. */
@@ -96,6 +118,8 @@ class Client {
   #socket: Socket | null = null;
   /** `performance.now()` when the in-flight request was written, or -1. */
   sentAt = -1;
+  /** The index in {@link KeepAliveLoad.requests} of the request in flight (or the last one). */
+  request = 0;
 
   constructor(load: KeepAliveLoad) {
     this.#load = load;
@@ -161,8 +185,10 @@ class Client {
       if (this.#load.running === false) this.#load.idle();
       return;
     }
+    const requests = this.#load.requests;
+    this.request = requests.length === 1 ? 0 : Math.floor(Math.random() * requests.length);
     this.sentAt = performance.now();
-    s.write(this.#load.request);
+    s.write(requests[this.request]!);
   }
 
   #fail(cause: string): void {
@@ -179,7 +205,7 @@ class Client {
   #onResponse(r: ParsedResponse): void {
     const latency = performance.now() - this.sentAt;
     this.sentAt = -1;
-    this.#load.response(r, latency);
+    this.#load.response(r, latency, this.request);
     if (!r.keepAlive) {
       // The server closes after this one: open a fresh connection.
       const s = this.#socket;
@@ -203,8 +229,10 @@ export class KeepAliveLoad {
   readonly #samples = new Samples();
   readonly #statuses: Record<string, number> = {};
   readonly #errors: Record<string, number> = {};
-  /** The request's bytes, built once. */
-  readonly request: Buffer;
+  /** The bytes of each request, built once. */
+  readonly requests: readonly Buffer[];
+  /** Expected answers per entry of `requests`, in the window. */
+  readonly #answered: Uint32Array;
   running = false;
   #measuring = false;
   #measureStart = 0;
@@ -217,15 +245,34 @@ export class KeepAliveLoad {
   #timer: NodeJS.Timeout | null = null;
   #drained: (() => void) | null = null;
 
-  /** @param options what to send; see {@link LoadOptions}. */
+  /**
+   * @param options what to send; see {@link LoadOptions}.
+   * @throws VesperError `VESPER_BENCH_BAD_LOAD` unless exactly one of `path`
+   * and a non-empty `requests` is given.
+   */
   constructor(options: LoadOptions) {
     this.#options = options;
     const t = options.target;
     const host = 'path' in t ? 'localhost' : `${t.host}:${t.port}`;
-    const headers = Object.entries({ host, ...(options.headers ?? {}) })
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('');
-    this.request = Buffer.from(`GET ${options.path} HTTP/1.1\r\n${headers}\r\n`, 'latin1');
+    const list: readonly LoadRequest[] | undefined =
+      options.path !== undefined && options.requests === undefined
+        ? [{ path: options.path }]
+        : options.path === undefined && options.requests !== undefined
+          ? options.requests
+          : undefined;
+    if (list === undefined || list.length === 0) {
+      throw new VesperError(
+        'VESPER_BENCH_BAD_LOAD',
+        'The load needs either a path or a non-empty list of requests.',
+      );
+    }
+    this.requests = list.map((r) => {
+      const headers = Object.entries({ host, ...(options.headers ?? {}), ...(r.headers ?? {}) })
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      return Buffer.from(`GET ${r.path} HTTP/1.1\r\n${headers}\r\n`, 'latin1');
+    });
+    this.#answered = new Uint32Array(list.length);
   }
 
   /** Opens every connection and starts sending; measuring starts after the warm-up. */
@@ -293,6 +340,7 @@ export class KeepAliveLoad {
       maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
       statuses: { ...this.#statuses },
       errors: { ...this.#errors },
+      answeredRequests: this.#answered.reduce((n, count) => (count > 0 ? n + 1 : n), 0),
     };
   }
 
@@ -323,8 +371,8 @@ export class KeepAliveLoad {
     this.#errors[cause] = (this.#errors[cause] ?? 0) + 1;
   }
 
-  /** @internal A complete response. */
-  response(r: ParsedResponse, latencyMs: number): void {
+  /** @internal A complete response to `requests[index]`. */
+  response(r: ParsedResponse, latencyMs: number, index: number): void {
     const size = this.#options.expectBodyBytes;
     const expected =
       r.status === (this.#options.expectStatus ?? 200) &&
@@ -344,6 +392,7 @@ export class KeepAliveLoad {
       return;
     }
     this.#ok += 1;
+    this.#answered[index]! += 1;
     this.#samples.push(latencyMs);
   }
 

@@ -1,16 +1,27 @@
 /**
  * @module Runs the built `vesper start` (dist/src/cli/main.js) as a real
  * gateway for benchmarks and end-to-end tests: a temporary directory with a
- * configuration on a free loopback port and a private var/, a minimal
- * environment, its own process group, and a `stop()` that leaves no process
- * of it behind (session processes included, though they are detached).
+ * configuration on a free loopback port and a private var/, optionally bench
+ * accounts made beforehand, a minimal environment, its own process group, and
+ * a `stop()` that leaves no process of it behind (session processes included,
+ * though they are detached).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openAccountStore, type ScryptParams } from '../../src/accountd/index.js';
+import { loadConfigText } from '../../src/shared/config/index.js';
 import { VesperError } from '../../src/shared/errors/index.js';
 import { freePort } from './nginx.js';
 
@@ -45,6 +56,37 @@ export interface GatewayOptions {
   dir?: string;
   /** The loopback port. Default: a free one. */
   port?: number;
+  /**
+   * Accounts made in the gateway's account store before it starts, all with
+   * one password, hashed at {@link BENCH_SCRYPT}'s cheap cost so that logging
+   * them in measures the sessions and not password hashing.
+   */
+  accounts?: { names: readonly string[]; password: string };
+}
+
+/**
+ * The scrypt cost of bench accounts: N=2^10 (about 3 ms a check here) instead
+ * of the default 2^15 (about 150 ms). A hash carries its own cost, so accountd
+ * checks these at this cost whatever its default.
+ */
+export const BENCH_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1, keylen: 32 };
+
+/**
+ * Makes `names` in the account store of the configuration `configText`
+ * (relative paths from `dir`), each with `password` at {@link BENCH_SCRYPT}.
+ * @throws what the account store throws (an account that exists, a name or
+ * password it refuses).
+ */
+export async function createBenchAccounts(
+  configText: string,
+  dir: string,
+  names: readonly string[],
+  password: string,
+): Promise<void> {
+  const store = await openAccountStore(loadConfigText(configText, { cwd: dir }), {
+    scrypt: BENCH_SCRYPT,
+  });
+  for (const name of names) await store.create(name, password);
 }
 
 /** The configuration file for a gateway on `port` with its var/ under `dir`. */
@@ -101,6 +143,37 @@ export function descendants(root: number): number[] {
   return found;
 }
 
+/**
+ * Process ids of every live process whose working directory is `dir` or
+ * under it (Linux; processes of other users are not visible). The gateway's
+ * processes run in its directory, so this finds them even once detached from
+ * the master, without matching anyone else's by name.
+ */
+export function processesIn(dir: string): number[] {
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${name}/cwd`);
+    } catch {
+      continue;
+    }
+    // A removed directory reads as "<path> (deleted)".
+    cwd = cwd.replace(/ \(deleted\)$/, '');
+    if ((cwd === dir || cwd.startsWith(dir + sep)) && isAlive(Number(name))) {
+      found.push(Number(name));
+    }
+  }
+  return found;
+}
+
 /** True while process `pid` exists (and is not a zombie). */
 export function isAlive(pid: number): boolean {
   try {
@@ -121,8 +194,8 @@ export interface LoginResult {
   cookie: string;
 }
 
-/** One request on a fresh connection; the body as text. */
-function exchange(
+/** One request to 127.0.0.1:`port` on a fresh connection; the body as text. */
+export function exchange(
   port: number,
   method: string,
   path: string,
@@ -206,6 +279,19 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/** Gateways started and not yet stopped, for {@link killAllGateways}. */
+const running = new Set<VesperGateway>();
+
+/**
+ * Kills every gateway of this process that has not been stopped (see
+ * {@link VesperGateway.kill}) and removes the directories they own, at once and
+ * synchronously: for an interrupted benchmark, whose detached gateways and
+ * session processes would otherwise outlive it.
+ */
+export function killAllGateways(): void {
+  for (const g of [...running]) g.abort();
+}
+
 /** A running `vesper start`. */
 export class VesperGateway {
   /** The loopback HTTP port. */
@@ -262,7 +348,17 @@ export class VesperGateway {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vesper-gw-'));
     const port = options.port ?? (await freePort());
     const configFile = join(dir, 'vesper.yaml');
-    writeFileSync(configFile, gatewayConfig(options, dir, port));
+    const configText = gatewayConfig(options, dir, port);
+    writeFileSync(configFile, configText);
+    if (options.accounts !== undefined) {
+      try {
+        const { names, password } = options.accounts;
+        await createBenchAccounts(configText, dir, names, password);
+      } catch (err) {
+        if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
     const args = [main, 'start', '--config', configFile];
     for (const o of options.options ?? []) args.push('--config-option', o);
     const child = spawn(process.execPath, args, {
@@ -274,6 +370,7 @@ export class VesperGateway {
       detached: true,
     });
     const gateway = new VesperGateway(port, dir, configFile, child, options.dir === undefined);
+    running.add(gateway);
     const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
     let exited = false;
     void gateway.#exited.then(() => (exited = true));
@@ -331,9 +428,9 @@ export class VesperGateway {
 
   /**
    * Stops the gateway: SIGTERM to the master, up to `graceMs` (default 15 s)
-   * to exit, then SIGKILL to its process group and to every process ever seen
-   * under it (detached session processes included); removes the directory
-   * unless it was given as `options.dir`.
+   * to exit, then {@link kill} (detached session processes included) and up
+   * to 2 s for the killed processes to end; removes the directory unless it
+   * was given as `options.dir`.
    * Resolves with how the master ended. Idempotent.
    */
   stop(graceMs = 15_000): Promise<ExitStatus> {
@@ -348,28 +445,66 @@ export class VesperGateway {
       }
       const timer = new Promise<null>((r) => setTimeout(() => r(null), graceMs).unref());
       const status = (await Promise.race([this.#exited, timer])) ?? null;
-      this.kill();
+      const killed = this.kill();
       const final = status ?? (await this.#exited);
-      if (this.#ownsDir) rmSync(this.dir, { recursive: true, force: true });
+      // SIGKILL takes effect a moment later; a caller that checks right after must find none.
+      for (let i = 0; i < 100 && killed.some(isAlive); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      this.#removeDir();
+      running.delete(this);
       return final;
     })();
     return this.#stopped;
   }
 
-  /** SIGKILL to the master's process group and to every process seen under it. */
-  kill(): void {
+  /**
+   * SIGKILL to the master's process group, to every process seen under it and,
+   * when the gateway made its own directory, to every process running in it
+   * ({@link processesIn}: session processes whose session server has gone are
+   * no longer under the master). A directory given as `options.dir` may hold
+   * another gateway's processes, so it is not searched. Returns the pids it
+   * signalled.
+   */
+  kill(): number[] {
     this.#remember();
     try {
       process.kill(-this.pid, 'SIGKILL');
     } catch {
       // The group is gone.
     }
-    for (const p of this.#seen) {
+    const strays = this.#ownsDir ? processesIn(this.dir) : [];
+    const killed: number[] = [];
+    for (const p of new Set([...this.#seen, ...strays])) {
       try {
-        if (isAlive(p)) process.kill(p, 'SIGKILL');
+        if (!isAlive(p)) continue;
+        process.kill(p, 'SIGKILL');
+        killed.push(p);
       } catch {
         // Gone meanwhile.
       }
+    }
+    return killed;
+  }
+
+  /**
+   * {@link kill} and removal of the directory it owns, synchronously, without
+   * the SIGTERM and grace of {@link stop}: for an interrupted run. A later
+   * `stop()` only waits for the master's exit.
+   */
+  abort(): void {
+    this.kill();
+    this.#removeDir();
+    running.delete(this);
+  }
+
+  #removeDir(): void {
+    if (!this.#ownsDir) return;
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // A process killed a moment ago may still have been writing in it; the
+      // rest is in the system's temporary directory.
     }
   }
 
