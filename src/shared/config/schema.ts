@@ -106,7 +106,7 @@ export const CONFIG_SCHEMA: Field<VesperConfig> = object<VesperConfig>({
     ),
     timeout: duration({ default: '10s', timer: true }),
     demo_users: bool(false),
-    max_connections: int({ default: 256, min: 1 }),
+    max_connections: int({ default: 8192, min: 1 }),
     idle_timeout: duration({ default: '5m', timer: true }),
     limits: object({
       line: size('8K'),
