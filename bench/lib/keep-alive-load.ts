@@ -48,6 +48,12 @@ export interface LoadOptions {
   expectBodyBytes?: number;
   /** A request with no complete response after this long fails as `timeout`. Default 10 s. */
   requestTimeoutMs?: number;
+  /**
+   * Think time: each connection waits this long on average (uniformly 0.5 to
+   * 1.5 times it) between a response and its next request, as a user reads a
+   * page. Default 0: a closed loop at full speed.
+   */
+  thinkMs?: number;
 }
 
 /** The figures of one run. */
@@ -215,7 +221,9 @@ class Client {
       else this.#load.idle();
       return;
     }
-    this.#send();
+    const think = this.#load.thinkMs;
+    if (think > 0) setTimeout(() => this.#send(), think * (0.5 + Math.random()));
+    else this.#send();
   }
 }
 
@@ -234,6 +242,8 @@ export class KeepAliveLoad {
   /** Expected answers per entry of `requests`, in the window. */
   readonly #answered: Uint32Array;
   running = false;
+  /** {@link LoadOptions.thinkMs}. */
+  readonly thinkMs: number;
   #measuring = false;
   #measureStart = 0;
   #measureEnd = 0;
@@ -252,6 +262,7 @@ export class KeepAliveLoad {
    */
   constructor(options: LoadOptions) {
     this.#options = options;
+    this.thinkMs = options.thinkMs ?? 0;
     const t = options.target;
     const host = 'path' in t ? 'localhost' : `${t.host}:${t.port}`;
     const list: readonly LoadRequest[] | undefined =

@@ -76,6 +76,21 @@ describe('the keep-alive load with a list of requests', () => {
     expect(r.answeredRequests).toBe(1);
   });
 
+  it('paces each connection by its think time', async () => {
+    // 2 connections, 100 ms think time on average: about 20 requests a second
+    // each way, far below what the backend serves at full speed.
+    const r = await runKeepAliveLoad({
+      target: { path: socketPath },
+      connections: 2,
+      durationMs: 1000,
+      path: `/session/bench/${KEY}/page`,
+      thinkMs: 100,
+    });
+    expect(r.failed + r.badStatus + r.connectErrors).toBe(0);
+    expect(r.ok).toBeGreaterThanOrEqual(12);
+    expect(r.ok).toBeLessThanOrEqual(30);
+  });
+
   it('refuses a load with neither a path nor requests, or with both', () => {
     const target = { path: socketPath };
     for (const options of [
