@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { IOStream } from '../../src/web/iostream.js';
 import { addAcceptHandler, bindSockets, bindUnixSocket } from '../../src/web/netutil.js';
 import { TCPServer } from '../../src/web/tcp-server.js';
+import { makeStaleSocket } from './stale-socket.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -109,20 +110,7 @@ describe('bindUnixSocket', () => {
 
   it('replaces a stale socket file nobody answers on', async () => {
     const path = join(tempDir(), 'stale.sock');
-    // A socket file whose server is gone: a process that bound it is killed
-    // with SIGKILL, so nothing unlinks the file.
-    const child = spawn(
-      process.execPath,
-      [
-        '-e',
-        `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('ready'))`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((r) => child.stdout.once('data', () => r()));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGKILL');
-    await exited;
+    await makeStaleSocket(path);
     expect(statSync(path).isSocket()).toBe(true);
     const server = await bindUnixSocket(path);
     closeLater(server);

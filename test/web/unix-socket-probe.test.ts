@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeUnixSocket } from '../../src/web/unix-socket-probe.js';
+import { makeStaleSocket } from './stale-socket.js';
 
 const dirs: string[] = [];
 const servers: net.Server[] = [];
@@ -45,18 +45,7 @@ describe('probeUnixSocket', () => {
 
   it('says stale for a socket file whose process was killed', async () => {
     const path = join(tempDir(), 'stale.sock');
-    const child = spawn(
-      process.execPath,
-      [
-        '-e',
-        `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('ready'))`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((r) => child.stdout.once('data', () => r()));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGKILL');
-    await exited;
+    await makeStaleSocket(path);
     expect(await probeUnixSocket(path)).toBe('stale');
   });
 
