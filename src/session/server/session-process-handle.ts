@@ -35,7 +35,7 @@ export interface SpawnOptions {
  * - `--no-sparkplug`: no baseline-compiled code next to the bytecode (about
  *   0.8 MiB); hot functions are still optimised;
  * - `--expose-gc`: the process runs a full garbage collection once a spare is
- *   ready and once a session has been quiet for a second (never during a
+ *   ready and once a session has been quiet for 30 s (never during a
  *   request), see `collect-garbage.ts`.
  * Measured together with {@link SESSION_MALLOC_ENV} by `npm run bench -- session`.
  */
