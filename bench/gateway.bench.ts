@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionSocketPath } from '../src/session/session-identity.js';
 import type { LoadOptions, LoadResult, LoadTarget } from './lib/keep-alive-load.js';
+import { describeFailures } from './lib/keep-alive-load.js';
 import { runLoadInChild } from './lib/load-in-child.js';
 import { findNginx, nginxVersion, NginxProxy } from './lib/nginx.js';
 import { PAGE_BYTES } from './lib/page-backend.js';
@@ -87,12 +88,8 @@ function line(label: string, r: Summary, ref?: Summary): string {
     ref === undefined
       ? ''
       : ` (${(r.rps / ref.rps).toFixed(2)} x nginx req/s, ${(r.p99Ms / ref.p99Ms).toFixed(2)} x nginx p99)`;
-  const errors = r.failed + r.badStatus + r.connectErrors;
-  const bad =
-    errors === 0
-      ? ''
-      : `; ${r.failed} failed ${JSON.stringify(r.errors)}, ${r.badStatus} bad answers ` +
-        `(statuses ${JSON.stringify(r.statuses)}), ${r.connectErrors} refused connections`;
+  const failures = describeFailures(r);
+  const bad = failures === null ? '' : `; ${failures}`;
   return `${label.padEnd(26)} ${rps}, ${lat}${ratios}${bad}`;
 }
 

@@ -18,8 +18,9 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { LoadRequest, LoadResult } from './lib/keep-alive-load.js';
-import { percentile } from './lib/keep-alive-load.js';
+import { describeFailures, percentile } from './lib/keep-alive-load.js';
 import { runLoadInChild } from './lib/load-in-child.js';
+import { privateMiB } from './lib/private-memory.js';
 import {
   exchange,
   isAlive,
@@ -77,19 +78,6 @@ function memAvailableMiB(): number {
   return m === null ? 0 : Number(m[1]) / 1024;
 }
 
-/** Private_Clean + Private_Dirty of `pid` (/proc/PID/smaps_rollup), in MiB; 0 when it is gone. */
-function privateMiB(pid: number): number {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    return 0;
-  }
-  let kib = 0;
-  for (const m of text.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB$/gm)) kib += Number(m[1]);
-  return kib / 1024;
-}
-
 const gib = (mib: number): string => `${(mib / 1024).toFixed(1)} GiB`;
 
 /** `VESPER_BENCH_SESSIONS` as a count, or why it is not one. */
@@ -135,13 +123,20 @@ function loginLines(output: string): Map<string, { pid: number; spare: boolean }
   return byUser;
 }
 
-function failures(r: LoadResult): string {
-  const errors = r.failed + r.badStatus + r.connectErrors;
-  if (errors === 0) return 'no failures';
+/** The measured window of `r`, as `10.0 s`. */
+const seconds = (r: LoadResult): string => `${(r.durationMs / 1000).toFixed(1)} s`;
+
+/**
+ * The figures of a load phase: rate, latencies, how many of `sessions`
+ * answered, and the failures.
+ */
+function loadFigures(r: LoadResult, sessions: number): string {
+  const failures = describeFailures(r);
   return (
-    `FAILURES: ${r.failed} requests unanswered ${JSON.stringify(r.errors)}, ` +
-    `${r.badStatus} answers not 200 (statuses ${JSON.stringify(r.statuses)}), ` +
-    `${r.connectErrors} refused connections`
+    `${r.rps} req/s, p50 ${r.p50Ms.toFixed(1)} ms, ` +
+    `p99 ${r.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(1)} ms; ` +
+    `${r.answeredRequests} of ${sessions} sessions answered; ` +
+    (failures === null ? 'no failures' : `FAILURES: ${failures}`)
   );
 }
 
@@ -237,11 +232,9 @@ const bench: Benchmark = async (report) => {
       requests,
     });
     report(
-      `saturated: ${CONNECTIONS} keep-alive connections at full speed, each request to a random session's home page, ` +
-        `${(r.durationMs / 1000).toFixed(1)} s (after ${WARMUP_MS / 1000} s warm-up): ` +
-        `${r.rps} req/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
-        `max ${r.maxMs.toFixed(1)} ms; ${r.answeredRequests} of ${sessions.length} sessions answered; ` +
-        failures(r),
+      `saturated: ${CONNECTIONS} keep-alive connections at full speed, each request to a random ` +
+        `session's home page, ${seconds(r)} (after ${WARMUP_MS / 1000} s warm-up): ` +
+        loadFigures(r, sessions.length),
     );
     // Users read what they asked for: each connection thinks between requests,
     // so that every session is asked about once per CLICK_INTERVAL_MS.
@@ -256,10 +249,7 @@ const bench: Benchmark = async (report) => {
     });
     report(
       `paced: each session asked about every ${CLICK_INTERVAL_MS / 1000} s (${CONNECTIONS} connections, ` +
-        `${thinkMs.toFixed(0)} ms think time), ${(paced.durationMs / 1000).toFixed(1)} s: ` +
-        `${paced.rps} req/s, p50 ${paced.p50Ms.toFixed(1)} ms, p99 ${paced.p99Ms.toFixed(1)} ms, ` +
-        `max ${paced.maxMs.toFixed(1)} ms; ${paced.answeredRequests} of ${sessions.length} sessions answered; ` +
-        failures(paced),
+        `${thinkMs.toFixed(0)} ms think time), ${seconds(paced)}: ${loadFigures(paced, sessions.length)}`,
     );
 
     // Let the sessions go quiet and collect their garbage, then read their
@@ -271,9 +261,9 @@ const bench: Benchmark = async (report) => {
     let maxMiB = 0;
     for (const s of sessions) {
       const pid = started.get(s.user)?.pid;
-      if (pid === undefined || !isAlive(pid)) continue;
+      const mib = pid === undefined || !isAlive(pid) ? null : privateMiB(pid);
+      if (mib === null) continue;
       alive += 1;
-      const mib = privateMiB(pid);
       totalMiB += mib;
       maxMiB = Math.max(maxMiB, mib);
     }

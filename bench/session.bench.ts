@@ -8,7 +8,7 @@
  * the session server runs as `vesper session-server` in a process of its own.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { initRequest, type InitReply } from '../src/session/init-protocol/index.
 import { fetchStatus } from '../src/session/server/index.js';
 import { sessionSocketPath } from '../src/session/session-identity.js';
 import { loadConfigText, type VesperConfig } from '../src/shared/config/index.js';
+import { privateMiB } from './lib/private-memory.js';
 import type { Benchmark } from './run.js';
 
 const APP = fileURLToPath(new URL('./lib/bench-session-app.js', import.meta.url));
@@ -40,12 +41,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Private_Clean + Private_Dirty of `pid`, in MiB. */
-function privateMiB(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  let kib = 0;
-  for (const m of text.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB$/gm)) kib += Number(m[1]);
-  return kib / 1024;
+/** {@link privateMiB} of a session process that must still be running. */
+function sessionMiB(pid: number): number {
+  const mib = privateMiB(pid);
+  if (mib === null) throw new Error(`the session process ${pid} is gone`);
+  return mib;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -170,7 +170,7 @@ const bench: Benchmark = async (report) => {
         for (let i = 0; i < 20; i++) await get(s.socket, s.url);
         const pid = (await server.status()).sessions[0]!.pid;
         await sleep(500);
-        report(`idle session process: ${privateMiB(pid).toFixed(1)} MiB private (target < 12 MiB)`);
+        report(`idle session process: ${sessionMiB(pid).toFixed(1)} MiB private (target < 12 MiB)`);
         const deadline = Date.now() + 5_000;
         for (;;) {
           const st = await fetchStatus(s.socket);
@@ -178,7 +178,7 @@ const bench: Benchmark = async (report) => {
           if (Date.now() > deadline) throw new Error('the session did not go dormant');
           await sleep(100);
         }
-        report(`dormant session process: ${privateMiB(pid).toFixed(1)} MiB private`);
+        report(`dormant session process: ${sessionMiB(pid).toFixed(1)} MiB private`);
       },
     );
   } finally {

@@ -1,7 +1,8 @@
 /**
  * @module A closed-loop keep-alive HTTP load generator: N connections over raw
  * `net` sockets, each sending its next request as soon as the previous
- * response is complete, recording every request's latency and every failure.
+ * response is complete (or after a think time), recording every request's
+ * latency and every failure.
  * Every request goes to one path, or to one picked uniformly at random from a
  * list (many sessions, each with its own cookie).
  * It runs in the calling process; `runLoadInChild` (load-in-child.ts) runs it
@@ -91,6 +92,20 @@ export interface LoadResult {
    * at least one expected answer in the window.
    */
   answeredRequests: number;
+}
+
+/**
+ * What went wrong in `r`, in one phrase (unanswered requests by cause,
+ * unexpected answers by status, refused connections), or null when nothing did.
+ */
+export function describeFailures(
+  r: Pick<LoadResult, 'failed' | 'badStatus' | 'connectErrors' | 'errors' | 'statuses'>,
+): string | null {
+  if (r.failed + r.badStatus + r.connectErrors === 0) return null;
+  return (
+    `${r.failed} failed ${JSON.stringify(r.errors)}, ${r.badStatus} bad answers ` +
+    `(statuses ${JSON.stringify(r.statuses)}), ${r.connectErrors} refused connections`
+  );
 }
 
 /** The value at percentile `p` (0..100) of an ascending array; 0 when empty. */
@@ -395,10 +410,7 @@ export class KeepAliveLoad {
     }
     if (!this.#measuring) return;
     this.#statuses[r.status] = (this.#statuses[r.status] ?? 0) + 1;
-    if (
-      r.status !== (this.#options.expectStatus ?? 200) ||
-      (size !== undefined && r.bodyBytes !== size)
-    ) {
+    if (!expected) {
       this.#badStatus += 1;
       return;
     }
