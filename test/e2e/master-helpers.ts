@@ -2,11 +2,12 @@
  * @module Helpers of the master's end-to-end tests: the built program, a tiny test worker module, free ports, polling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { processesIn } from '../../bench/lib/vesper-gateway.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -182,30 +183,9 @@ export function killQuietly(pid: number | null | undefined): void {
   }
 }
 
-/**
- * The pids of every process whose working directory is `dir` or below it
- * (what a test's `vesper start` started, detached session processes
- * included), found through /proc. Linux only; elsewhere none.
- */
-export function processesIn(dir: string): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return pids;
-}
+// What a test's `vesper start` started (detached session processes included)
+// runs in its directory: one finder for the benchmarks and the tests.
+export { processesIn };
 
 /** Kills with SIGKILL every process of {@link processesIn}; returns how many. */
 export function killProcessesIn(dir: string): number {

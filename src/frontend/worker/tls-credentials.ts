@@ -32,11 +32,11 @@ export function tlsOptions(config: VesperConfig): TlsOptions {
       'A TLS listener needs tls.cert and tls.key (vesper start makes a self-signed pair when they are not set).',
     );
   }
-  const pair = { cert: config.tls.cert, key: config.tls.key };
+  const { cert, key } = config.tls;
   try {
     return {
-      cert: readFileSync(pair.cert),
-      key: readFileSync(pair.key),
+      cert: readFileSync(cert),
+      key: readFileSync(key),
       minVersion: 'TLSv1.2',
       ciphers: TLS12_CIPHERS,
       honorCipherOrder: true,
@@ -46,7 +46,7 @@ export function tlsOptions(config: VesperConfig): TlsOptions {
   } catch (err) {
     throw new VesperError(
       'VESPER_FRONTEND_TLS',
-      `Cannot read the TLS certificate ${pair.cert} or key ${pair.key}.`,
+      `Cannot read the TLS certificate ${cert} or key ${key}.`,
       { cause: err },
     );
   }
