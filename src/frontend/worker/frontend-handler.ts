@@ -19,7 +19,7 @@ import { LoginRoutes } from './login/login-routes.js';
 import type { PageRenderer } from './pages/page-renderer.js';
 import { HSTS_HEADER } from './pages/security-headers.js';
 import { sendPage } from './pages/send-page.js';
-import { resolveSession } from './proxy/session-address.js';
+import { SessionResolver, sessionUser } from './proxy/session-address.js';
 import { SessionProxy, type ProxyOutcomes } from './proxy/session-proxy.js';
 import { WebSocketProxy } from './proxy/websocket-proxy.js';
 import { GzipPolicy } from './static/gzip-policy.js';
@@ -69,6 +69,7 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
   readonly #static: StaticFiles;
   readonly #proxy: SessionProxy;
   readonly #websockets: WebSocketProxy;
+  readonly #sessions: SessionResolver;
   readonly #idPrefix = randomBytes(4).toString('hex');
   readonly #connections = new Set<ClientConnection>();
   #nextId = 0;
@@ -88,6 +89,7 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
     const gzip = new GzipPolicy(fe.gzip_allow_nets, fe.gzip_deny_nets);
     this.#icons = new StaticFiles(join(options.staticDir, 'icons'), fe.icon_expire, 'icons', gzip);
     this.#static = new StaticFiles(options.staticDir, fe.static_expire, 'idle', gzip);
+    this.#sessions = new SessionResolver(options.config.session.socket_dir);
     this.#proxy = new SessionProxy(this);
     this.#websockets = new WebSocketProxy(this, fe.timeout.header);
   }
@@ -188,11 +190,7 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
     const read = method === 'GET' || method === 'HEAD';
     const first = segments[0];
     if (first === 'session' && segments.length >= 2) {
-      const address = resolveSession(
-        request.target,
-        request.head.get('cookie'),
-        this.#config.session.socket_dir,
-      );
+      const address = this.#sessions.resolve(request.target, request.head.get('cookie'));
       reply.kind = 'session';
       if (address.socketPath === null) {
         this.ended(request, reply, []);
@@ -242,7 +240,7 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
     fields: readonly (readonly [string, string])[],
   ): void {
     if (reply.finished) return;
-    const user = resolveSession(request.target, undefined, this.#config.session.socket_dir).user;
+    const user = sessionUser(request.target);
     const html = this.#pages.sessionEnded(user === null ? '/login' : `/login/${user}`, fields);
     reply.closeAfter ||= request.body !== null && !request.body.readableEnded;
     sendPage(reply, 404, html, request.tls);
@@ -251,7 +249,7 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
   /** {@inheritDoc ProxyOutcomes.unavailable} */
   unavailable(request: IncomingRequest, reply: ServerReply): void {
     if (reply.finished) return;
-    const user = resolveSession(request.target, undefined, this.#config.session.socket_dir).user;
+    const user = sessionUser(request.target);
     sendPage(
       reply,
       503,
