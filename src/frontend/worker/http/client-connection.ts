@@ -204,6 +204,7 @@ export class ClientConnection implements ReplyOwner {
     this.#closed = true;
     this.#stopTimer();
     this.#body?.destroy();
+    this.#reply?.clientClosed();
     if (this.#state !== State.Detached) {
       this.#socket.off('data', this.#onData);
       this.#handler.connectionClosed?.(this);
@@ -257,8 +258,17 @@ export class ClientConnection implements ReplyOwner {
       this.#pending = rest;
       if (rest !== null) this.#socket.pause();
     }
+    const info = this.info;
     this.#handler.request(
-      { ...this.info, head, target, body: this.#body, startedAt: performance.now() },
+      {
+        clientIp: info.clientIp,
+        tls: info.tls,
+        listener: info.listener,
+        head,
+        target,
+        body: this.#body,
+        startedAt: performance.now(),
+      },
       reply,
     );
     // The handler may have answered, detached or closed synchronously.

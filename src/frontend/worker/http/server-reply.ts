@@ -76,10 +76,7 @@ export class ServerReply {
 
   #finish(): void {
     this.#finished = true;
-    if (this.#gone !== null) {
-      this.#socket.off('close', this.#gone);
-      this.#gone = null;
-    }
+    this.#gone = null;
     const listener = this.#onFinish;
     this.#onFinish = null;
     listener?.();
@@ -117,6 +114,7 @@ export class ServerReply {
    * Writes the status line and the fields. `options.first`, the first body
    * bytes, leaves with the head in one buffer (one write, not a head write
    * and a body write); the return value is then that of {@link write}.
+   * `first` is copied: the caller may reuse its memory when this returns.
    * @throws Error when the head was already written.
    */
   writeHead(
@@ -148,7 +146,7 @@ export class ServerReply {
     const first = options.first;
     if (first === undefined || first.length === 0 || this.#noBody || this.#chunked) {
       const ok = this.#socket.write(text, 'latin1');
-      return first === undefined ? ok : this.write(first);
+      return first === undefined || this.#noBody ? ok : this.write(Buffer.from(first));
     }
     if (this.#finished || this.#socket.destroyed) return true;
     this.bytes += first.length;
@@ -216,18 +214,25 @@ export class ServerReply {
     this.#owner.replyFinished(this);
   }
 
-  /** Calls `listener` once if the client connection closes before this reply finished. */
+  /**
+   * Calls `listener` once if the client connection closes before this reply
+   * finished. The connection's own close listener reports it
+   * ({@link clientClosed}): a listener per request on a keep-alive socket
+   * costs more than the rest of a proxied request's bookkeeping.
+   */
   onClientGone(listener: () => void): void {
     if (this.#socket.destroyed) {
       if (!this.#finished) queueMicrotask(listener);
       return;
     }
-    const onClose = (): void => {
-      if (!this.#finished) listener();
-    };
-    this.#socket.once('close', onClose);
-    // One listener per request on a keep-alive socket would pile up: remove it when the reply ends.
-    this.#gone = onClose;
+    this.#gone = listener;
+  }
+
+  /** The owner's word that the client connection closed: runs the {@link onClientGone} listener of an unfinished reply. */
+  clientClosed(): void {
+    const listener = this.#gone;
+    this.#gone = null;
+    if (listener !== null && !this.#finished) listener();
   }
 
   /**
