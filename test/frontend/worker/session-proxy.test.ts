@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -328,6 +329,159 @@ describe('response framing from the session', () => {
       expect(r.status).toBe(503);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+/** Every byte a client gets for `request`, reading nothing for `stallMs` first (backpressure on every hop). */
+async function slowRead(request: string, stallMs: number): Promise<Buffer> {
+  const socket = connect(worker.port, '127.0.0.1');
+  socket.pause();
+  socket.write(request);
+  await new Promise((resolve) => setTimeout(resolve, stallMs));
+  const parts: Buffer[] = [];
+  socket.on('data', (c: Buffer) => parts.push(c));
+  socket.resume();
+  await new Promise((resolve) => socket.on('close', resolve));
+  return Buffer.concat(parts);
+}
+
+/** The head (latin1) and the body bytes of a response, chunked framing decoded. */
+function splitResponse(raw: Buffer): { head: string; body: Buffer } {
+  const end = raw.indexOf('\r\n\r\n');
+  const head = raw.toString('latin1', 0, end);
+  let body = raw.subarray(end + 4);
+  if (/\r\ntransfer-encoding: chunked\r\n/i.test(`${head}\r\n`)) {
+    const out: Buffer[] = [];
+    let at = 0;
+    for (;;) {
+      const nl = body.indexOf('\r\n', at);
+      const size = parseInt(body.toString('latin1', at, nl), 16);
+      if (!(size > 0)) break;
+      out.push(body.subarray(nl + 2, nl + 2 + size));
+      at = nl + 2 + size + 2;
+    }
+    body = Buffer.concat(out);
+  }
+  return { head, body };
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A session on a raw socket that answers every request with `head` (written
+ * in three pieces, a pause between them, so that it arrives over several
+ * reads) and then `pieces`, one per turn of its event loop.
+ */
+async function rawSession(
+  user: string,
+  head: string,
+  pieces: Buffer[],
+): Promise<() => Promise<void>> {
+  const sockets: Socket[] = [];
+  const server = createNetServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    // Each request arrives in one read (a short head, no body).
+    socket.on('data', () => {
+      const third = Math.floor(head.length / 3);
+      socket.write(head.slice(0, third), 'latin1');
+      setTimeout(() => socket.write(head.slice(third, 2 * third), 'latin1'), 20);
+      setTimeout(() => {
+        socket.write(head.slice(2 * third), 'latin1');
+        let i = 0;
+        const pump = (): void => {
+          while (i < pieces.length) {
+            if (!socket.write(pieces[i++]!)) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+      }, 40);
+    });
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(sessionSocket(worker.config, user, KEY), resolve),
+  );
+  return () =>
+    new Promise((resolve) => {
+      // The worker keeps its connection in the pool: close it from this side.
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+}
+
+describe('response bytes from the session', () => {
+  // The worker reads every session connection into one shared buffer: a byte
+  // kept past its read (a head in pieces, a body the client is slow to take)
+  // must be a copy, or the next read overwrites it. Random bytes show that.
+  it('arrive intact when the head comes in pieces and a slow client shares the worker with a fast one', async () => {
+    const bodies = [randomBytes(4 * 1024 * 1024), randomBytes(4 * 1024 * 1024)];
+    const closers = await Promise.all(
+      ['ivy', 'kim'].map((user, n) =>
+        rawSession(
+          user,
+          `HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nX-Padding: ${'p'.repeat(300)}\r\nContent-Length: ${bodies[n]!.length}\r\n\r\n`,
+          Array.from({ length: 64 }, (_, i) => bodies[n]!.subarray(i * 65536, (i + 1) * 65536)),
+        ),
+      ),
+    );
+    try {
+      // ivy's client stalls with bytes queued for it, while kim's is read in full.
+      const [slow, fast] = await Promise.all([
+        slowRead(
+          `GET /session/ivy/${KEY}/blob HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+          600,
+        ),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          slowRead(
+            `GET /session/kim/${KEY}/blob HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+            0,
+          ),
+        ),
+      ]);
+      for (const [raw, body] of [
+        [slow, bodies[0]!],
+        [fast, bodies[1]!],
+      ] as const) {
+        const r = splitResponse(raw);
+        expect(r.head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(r.head).toContain(`\r\nX-Padding: ${'p'.repeat(300)}`);
+        expect(r.body.length).toBe(body.length);
+        expect(sha(r.body)).toBe(sha(body));
+      }
+    } finally {
+      for (const close of closers) await close();
+    }
+  });
+
+  it('arrive intact through chunked framing, passed through to HTTP/1.1 and decoded for HTTP/1.0', async () => {
+    const body = randomBytes(2 * 1024 * 1024 + 123);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < body.length; at += 50_000) {
+      const part = body.subarray(at, at + 50_000);
+      pieces.push(Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n'));
+    }
+    pieces.push(Buffer.from('0\r\n\r\n'));
+    const close = await rawSession(
+      'jay',
+      'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n',
+      pieces,
+    );
+    try {
+      for (const version of ['1.1', '1.0']) {
+        const raw = await slowRead(
+          `GET /session/jay/${KEY}/blob HTTP/${version}\r\nHost: a\r\nConnection: close\r\n\r\n`,
+          200,
+        );
+        const r = splitResponse(raw);
+        expect(/\r\nTransfer-Encoding: chunked/i.test(r.head)).toBe(version === '1.1');
+        expect(sha(r.body)).toBe(sha(body));
+      }
+    } finally {
+      await close();
     }
   });
 });

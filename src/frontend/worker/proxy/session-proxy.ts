@@ -27,11 +27,9 @@ const HOP_BY_HOP = new Set([
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT']);
 
 /** Fields added to a session response when the session application did not set them. */
-const DEFAULT_RESPONSE_FIELDS: readonly (readonly [string, string])[] = [
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['X-Content-Type-Options', 'nosniff'],
-];
+const FRAME_OPTIONS = ['X-Frame-Options', 'DENY'] as const;
+const REFERRER_POLICY = ['Referrer-Policy', 'no-referrer'] as const;
+const CONTENT_TYPE_OPTIONS = ['X-Content-Type-Options', 'nosniff'] as const;
 
 /** What the proxy does when the session is gone or cannot be reached. */
 export interface ProxyOutcomes {
@@ -51,6 +49,23 @@ export function isSessionGone(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
 
+/** The field names a request's `Connection` fields list (lowercased), or null when it has none. */
+function connectionNamed(fields: readonly (readonly [string, string])[]): Set<string> | null {
+  let named: Set<string> | null = null;
+  for (const [name, value] of fields) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      named ??= new Set();
+      for (const token of value.split(',')) named.add(token.trim().toLowerCase());
+    }
+  }
+  return named;
+}
+
+/** Whether a client field (`lower`, its lowercased name) goes on to a session. */
+function forwardable(lower: string, named: Set<string> | null): boolean {
+  return !lower.startsWith('x-vesper-') && !HOP_BY_HOP.has(lower) && named?.has(lower) !== true;
+}
+
 /**
  * The fields forwarded to a session: the client's, without hop-by-hop
  * fields, without those named in `Connection` and without anything in the
@@ -61,18 +76,12 @@ export function forwardedFields(
   requestId: string,
   keepUpgrade = false,
 ): Record<string, string | string[]> {
-  const named = new Set<string>();
-  for (const [name, value] of request.head.fields) {
-    if (name.toLowerCase() === 'connection') {
-      for (const token of value.split(',')) named.add(token.trim().toLowerCase());
-    }
-  }
+  const named = connectionNamed(request.head.fields);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of request.head.fields) {
     const lower = name.toLowerCase();
-    if (lower.startsWith('x-vesper-')) continue;
     const keep = keepUpgrade && lower === 'upgrade';
-    if (!keep && (HOP_BY_HOP.has(lower) || named.has(lower))) continue;
+    if (!keep && !forwardable(lower, named)) continue;
     const previous = out[lower];
     if (previous === undefined) out[lower] = value;
     else if (Array.isArray(previous)) previous.push(value);
@@ -93,19 +102,25 @@ export function forwardedFields(
 export function responseFields(
   fields: readonly (readonly [string, string])[],
   tls: boolean,
-): [string, string][] {
-  const out: [string, string][] = [];
-  const seen = new Set<string>();
-  for (const [name, value] of fields) {
-    const lower = name.toLowerCase();
+): (readonly [string, string])[] {
+  const out: (readonly [string, string])[] = [];
+  let frame = false;
+  let referrer = false;
+  let sniff = false;
+  let hsts = false;
+  for (const field of fields) {
+    const lower = field[0].toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower.startsWith('x-vesper-')) continue;
-    seen.add(lower);
-    out.push([name, value]);
+    if (lower === 'x-frame-options') frame = true;
+    else if (lower === 'referrer-policy') referrer = true;
+    else if (lower === 'x-content-type-options') sniff = true;
+    else if (lower === 'strict-transport-security') hsts = true;
+    out.push(field);
   }
-  for (const [name, value] of DEFAULT_RESPONSE_FIELDS) {
-    if (!seen.has(name.toLowerCase())) out.push([name, value]);
-  }
-  if (tls && !seen.has('strict-transport-security')) out.push([...HSTS_HEADER]);
+  if (!frame) out.push(FRAME_OPTIONS);
+  if (!referrer) out.push(REFERRER_POLICY);
+  if (!sniff) out.push(CONTENT_TYPE_OPTIONS);
+  if (tls && !hsts) out.push(HSTS_HEADER);
   return out;
 }
 
@@ -119,15 +134,23 @@ export function rawFields(res: IncomingMessage): [string, string][] {
 
 /**
  * The request head sent to a session: the canonical target, the client's
- * fields as {@link forwardedFields} leaves them, and the body framing
- * (`Content-Length` as the client declared it, or chunked).
+ * fields that {@link forwardedFields} keeps (lowercased, in the client's
+ * order), the client address, scheme and request id, and the body framing
+ * (`Content-Length` as the client declared it, or chunked). Built in one
+ * pass over the fields: it is on the path of every proxied request.
  */
 export function upstreamRequestHead(request: IncomingRequest, requestId: string): string {
+  const fields = request.head.fields;
+  const named = connectionNamed(fields);
   let text = `${request.head.method} ${request.target.canonical} HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(forwardedFields(request, requestId))) {
-    if (Array.isArray(value)) for (const v of value) text += `${name}: ${v}\r\n`;
-    else text += `${name}: ${value}\r\n`;
+  for (const [name, value] of fields) {
+    const lower = name.toLowerCase();
+    if (forwardable(lower, named)) text += `${lower}: ${value}\r\n`;
   }
+  text +=
+    `x-vesper-client-ip: ${request.clientIp}\r\n` +
+    `x-vesper-client-scheme: ${request.tls ? 'https' : 'http'}\r\n` +
+    `x-vesper-request-id: ${requestId}\r\n`;
   // An HTTP/1.0 client may send no Host; the session speaks HTTP/1.1, which needs one.
   if (request.head.host === null) text += 'host: localhost\r\n';
   if (request.head.chunked) text += 'transfer-encoding: chunked\r\n';
@@ -221,32 +244,31 @@ interface Carrier {
 }
 
 const CARRIER = Symbol('vesper.upstreamCarrier');
-type CarrierSocket = Socket & { [CARRIER]?: Carrier };
+type CarrierSocket = Socket & { [CARRIER]: Carrier };
 
 /**
- * Attaches `exchange` to `socket`. Each upstream connection gets its three
+ * A new upstream connection to `path`. It gets its read callback and two
  * listeners once, for its whole life, and they pass events on to whichever
- * exchange it carries: adding and removing them for every request costs more
- * than reading the response.
+ * exchange it carries ({@link carry}): adding and removing them for every
+ * request costs more than reading the response.
  */
+function openUpstream(pool: UpstreamPool, path: string): Socket {
+  const carrier: Carrier = { exchange: null };
+  const socket = pool.connect(path, (chunk) => carrier.exchange?.onData(chunk)) as CarrierSocket;
+  socket[CARRIER] = carrier;
+  socket.on('error', (err: Error) => carrier.exchange?.onError(err));
+  socket.on('close', () => carrier.exchange?.onClose());
+  return socket;
+}
+
+/** Attaches `exchange` to `socket` (one {@link openUpstream} made). */
 function carry(socket: Socket, exchange: Exchange): void {
-  const s = socket as CarrierSocket;
-  let carrier = s[CARRIER];
-  if (carrier === undefined) {
-    const c: Carrier = { exchange: null };
-    carrier = c;
-    s[CARRIER] = c;
-    socket.on('data', (chunk: Buffer) => c.exchange?.onData(chunk));
-    socket.on('error', (err: Error) => c.exchange?.onError(err));
-    socket.on('close', () => c.exchange?.onClose());
-  }
-  carrier.exchange = exchange;
+  (socket as CarrierSocket)[CARRIER].exchange = exchange;
 }
 
 /** Detaches whatever exchange `socket` carries. */
 function release(socket: Socket): void {
-  const carrier = (socket as CarrierSocket)[CARRIER];
-  if (carrier !== undefined) carrier.exchange = null;
+  (socket as CarrierSocket)[CARRIER].exchange = null;
 }
 
 const enum Phase {
@@ -267,13 +289,16 @@ class Exchange {
   #reused = false;
   #retried = false;
   #phase = Phase.Head;
-  #headBytes: Buffer[] = [];
+  /** The start of a head that has not arrived whole (a copy). */
+  #partialHead: Buffer | null = null;
   #headSize = 0;
   #framing: UpstreamHead['framing'] = 'none';
   #remaining = 0;
   #keepAlive = false;
   #chunks: ChunkedDecoder | null = null;
   #passChunks = false;
+  /** Whether the reply is corked until the end of the current read. */
+  #corked = false;
   #bodySent = false;
   #settled = false;
 
@@ -297,7 +322,7 @@ class Exchange {
   start(fresh: boolean): void {
     const pooled = fresh ? null : this.#pool.take(this.#path);
     this.#reused = pooled !== null;
-    const socket = pooled ?? this.#pool.connect(this.#path);
+    const socket = pooled ?? openUpstream(this.#pool, this.#path);
     this.#socket = socket;
     carry(socket, this);
     const body = this.#request.body;
@@ -352,11 +377,13 @@ class Exchange {
     release(socket);
   }
 
-  /** Bytes from the session. */
+  /**
+   * Bytes from the session: a view of the pool's read buffer, valid only
+   * during this call, so whatever is kept or handed to the client socket is
+   * copied (a write the kernel does not take at once keeps its buffer).
+   */
   onData(chunk: Buffer): void {
-    const reply = this.#reply;
     if (this.#phase === Phase.Done) return;
-    reply.cork();
     try {
       let i = 0;
       if (this.#phase === Phase.Head) {
@@ -365,23 +392,26 @@ class Exchange {
       }
       if (this.#phase === Phase.Body) this.#readBody(chunk, i);
     } finally {
-      reply.uncork();
+      if (this.#corked) {
+        this.#corked = false;
+        this.#reply.uncork();
+      }
     }
   }
 
   /** Returns the index where the body starts, or -1 while the head is incomplete (or was handled). */
   #readHead(chunk: Buffer): number {
     const previous = this.#headSize;
-    this.#headBytes.push(chunk);
     this.#headSize += chunk.length;
-    const all = this.#headBytes.length === 1 ? chunk : Buffer.concat(this.#headBytes);
+    const all = this.#partialHead === null ? chunk : Buffer.concat([this.#partialHead, chunk]);
     const end = all.indexOf('\r\n\r\n', Math.max(0, previous - 3), 'latin1');
     if (end < 0) {
       if (this.#headSize > MAX_UPSTREAM_HEAD) this.#fail();
-      else if (this.#headBytes.length > 1) this.#headBytes = [all];
+      // Kept until the rest arrives: a copy, never the read buffer.
+      else this.#partialHead = all === chunk ? Buffer.from(chunk) : all;
       return -1;
     }
-    this.#headBytes = [];
+    this.#partialHead = null;
     this.#headSize = 0;
     const head = parseUpstreamHead(all.toString('latin1', 0, end), this.#request.head.method);
     if (head === null) {
@@ -409,12 +439,9 @@ class Exchange {
     reply.kind = 'session';
     const fields = responseFields(head.fields, this.#request.tls);
     this.#phase = Phase.Body;
-    if (head.framing === 'chunked') {
-      this.#chunks = new ChunkedDecoder(Number.MAX_SAFE_INTEGER);
-      this.#passChunks = this.#request.head.version === '1.1';
-      reply.writeHead(head.status, fields, { framedChunks: this.#passChunks });
-    } else if (head.framing === 'length' && head.length > 0 && bodyStart < chunk.length) {
-      // The common case, a small page arriving with its head: head and body leave in one write.
+    if (head.framing === 'length' && head.length > 0 && bodyStart < chunk.length) {
+      // The common case, a small page arriving with its head: head and body
+      // leave in one write (writeHead copies them into one buffer).
       const n = Math.min(head.length, chunk.length - bodyStart);
       const ok = reply.writeHead(head.status, fields, {
         first: chunk.subarray(bodyStart, bodyStart + n),
@@ -426,6 +453,14 @@ class Exchange {
       }
       if (!ok) this.#waitForClient();
       return -1;
+    }
+    // The head and the body bytes that follow in this chunk leave in one write.
+    this.#corked = true;
+    reply.cork();
+    if (head.framing === 'chunked') {
+      this.#chunks = new ChunkedDecoder(Number.MAX_SAFE_INTEGER);
+      this.#passChunks = this.#request.head.version === '1.1';
+      reply.writeHead(head.status, fields, { framedChunks: this.#passChunks });
     } else reply.writeHead(head.status, fields);
     if (head.framing === 'none' || (head.framing === 'length' && head.length === 0)) {
       this.#finish(bodyStart < chunk.length);
@@ -434,17 +469,19 @@ class Exchange {
     return bodyStart;
   }
 
+  /** Writes a copy of `bytes` (a view of the read buffer) to the client. */
+  #pass(bytes: Buffer): boolean {
+    return this.#reply.write(Buffer.from(bytes));
+  }
+
   #readBody(chunk: Buffer, start: number): void {
     if (start >= chunk.length) return;
-    const reply = this.#reply;
     let ok = true;
     let end = -1;
     switch (this.#framing) {
       case 'length': {
         const n = Math.min(this.#remaining, chunk.length - start);
-        ok = reply.write(
-          start === 0 && n === chunk.length ? chunk : chunk.subarray(start, start + n),
-        );
+        ok = this.#pass(chunk.subarray(start, start + n));
         this.#remaining -= n;
         if (this.#remaining === 0) end = start + n;
         break;
@@ -454,10 +491,10 @@ class Exchange {
         try {
           if (this.#passChunks) {
             end = decoder.execute(chunk, start, () => undefined);
-            ok = reply.write(chunk.subarray(start, end < 0 ? chunk.length : end));
+            ok = this.#pass(chunk.subarray(start, end < 0 ? chunk.length : end));
           } else {
             end = decoder.execute(chunk, start, (data) => {
-              if (!reply.write(data)) ok = false;
+              if (!this.#pass(data)) ok = false;
             });
           }
         } catch {
@@ -467,7 +504,7 @@ class Exchange {
         break;
       }
       case 'close':
-        ok = reply.write(start === 0 ? chunk : chunk.subarray(start));
+        ok = this.#pass(chunk.subarray(start));
         break;
       case 'none':
         break;

@@ -36,6 +36,8 @@ export class UpstreamPool {
   readonly #watched = new WeakMap<Socket, Watched>();
   readonly #maxIdle: number;
   readonly #idleTimeout: number;
+  /** What every connection made by {@link connect} reads into. */
+  readonly #readBuffer = Buffer.allocUnsafe(64 * 1024);
   #sweeper: NodeJS.Timeout | null = null;
 
   constructor(options: UpstreamPoolOptions = {}) {
@@ -66,10 +68,33 @@ export class UpstreamPool {
    * A new connection to `path` (errors are reported on the socket). The
    * pool's listeners go on it first, so that when a user's listener gives it
    * back while handling an event, the pool does not see that same event.
+   *
+   * What the connection reads goes to `onData` instead of `'data'` events:
+   * every connection of the pool reads into one buffer (`onread`), which
+   * spares the allocation of a buffer and the stream machinery per read. The
+   * chunk `onData` gets is valid only during the call; whatever must outlive
+   * it has to be copied. Bytes that arrive while the connection is idle in
+   * the pool never reach `onData`: the connection is dropped.
    */
-  connect(path: string): Socket {
-    const socket = connect({ path });
-    this.#watch(socket, { path, idle: false, since: 0 });
+  connect(path: string, onData?: (chunk: Buffer) => void): Socket {
+    const watched: Watched = { path, idle: false, since: 0 };
+    const buffer = this.#readBuffer;
+    const socket: Socket = connect({
+      path,
+      onread: {
+        buffer,
+        callback: (n: number): boolean => {
+          if (watched.idle) {
+            // Nothing may arrive on an idle connection: the stream is out of step.
+            this.#drop(socket, watched);
+            return false;
+          }
+          onData?.(buffer.subarray(0, n));
+          return true;
+        },
+      },
+    });
+    this.#watch(socket, watched, false);
     return socket;
   }
 
@@ -88,7 +113,7 @@ export class UpstreamPool {
     let watched = this.#watched.get(socket);
     if (watched === undefined) {
       watched = { path, idle: false, since: 0 };
-      this.#watch(socket, watched);
+      this.#watch(socket, watched, true);
     }
     watched.path = path;
     watched.idle = true;
@@ -101,7 +126,8 @@ export class UpstreamPool {
     }
   }
 
-  #watch(socket: Socket, watched: Watched): void {
+  /** `data`: also drop the connection when a `'data'` event comes while it is idle (a connection not made by {@link connect}). */
+  #watch(socket: Socket, watched: Watched, data: boolean): void {
     const drop = (): void => {
       if (!watched.idle) return;
       this.#drop(socket, watched);
@@ -110,7 +136,7 @@ export class UpstreamPool {
     socket.on('close', drop);
     socket.on('error', drop);
     // Nothing may arrive on an idle connection; if something does, the stream is out of step.
-    socket.on('data', drop);
+    if (data) socket.on('data', drop);
   }
 
   #drop(socket: Socket, watched: Watched): void {
