@@ -42,12 +42,6 @@ export interface RequestHead {
 const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+;=%]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{0,5})?$/;
 const CONTENT_LENGTH_RE = /^[0-9]{1,15}$/;
 
-function lookup(fields: readonly (readonly [string, string])[], lowerName: string): string[] {
-  const values: string[] = [];
-  for (const [name, value] of fields) if (name.toLowerCase() === lowerName) values.push(value);
-  return values;
-}
-
 /**
  * Checks the framing of a head whose syntax the scanner already accepted and
  * returns it as a {@link RequestHead}.
@@ -71,7 +65,42 @@ export function interpretHead(
       `The method ${method} is not supported.`,
     );
   }
-  const hosts = lookup(fields, 'host');
+  // One pass over the fields, each name lowercased once; the checks then
+  // run in a fixed order, whatever the order of the fields.
+  const names: string[] = new Array<string>(fields.length);
+  const hosts: string[] = [];
+  const lengths: string[] = [];
+  const codings: string[] = [];
+  const expects: string[] = [];
+  const upgrades: string[] = [];
+  const connection = new Set<string>();
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]![0].toLowerCase();
+    const value = fields[i]![1];
+    names[i] = name;
+    switch (name) {
+      case 'host':
+        hosts.push(value);
+        break;
+      case 'content-length':
+        lengths.push(value);
+        break;
+      case 'transfer-encoding':
+        codings.push(value);
+        break;
+      case 'expect':
+        expects.push(value);
+        break;
+      case 'upgrade':
+        upgrades.push(value);
+        break;
+      case 'connection':
+        for (const token of value.split(',')) connection.add(token.trim().toLowerCase());
+        break;
+      default:
+        break;
+    }
+  }
   if (hosts.length > 1) throw badRequest('VESPER_FRONTEND_DUPLICATE_HOST', 'Host is repeated.');
   if (hosts.length === 0 && version === '1.1') {
     throw badRequest('VESPER_FRONTEND_NO_HOST', 'An HTTP/1.1 request has no Host.');
@@ -80,14 +109,12 @@ export function interpretHead(
   if (host !== null && !HOST_RE.test(host)) {
     throw badRequest('VESPER_FRONTEND_BAD_HOST', 'Host is not a valid host[:port].');
   }
-  const lengths = lookup(fields, 'content-length');
   if (lengths.length > 1) {
     throw badRequest('VESPER_FRONTEND_DUPLICATE_LENGTH', 'Content-Length is repeated.');
   }
   if (lengths.length === 1 && !CONTENT_LENGTH_RE.test(lengths[0]!)) {
     throw badRequest('VESPER_FRONTEND_BAD_LENGTH', 'Content-Length is not a plain number.');
   }
-  const codings = lookup(fields, 'transfer-encoding');
   if (codings.length > 0) {
     if (lengths.length > 0) {
       throw badRequest(
@@ -102,7 +129,6 @@ export function interpretHead(
       );
     }
   }
-  const expects = lookup(fields, 'expect');
   let expectContinue = false;
   if (expects.length > 0) {
     if (expects.length > 1 || expects[0]!.toLowerCase() !== '100-continue') {
@@ -114,13 +140,7 @@ export function interpretHead(
     }
     expectContinue = true;
   }
-  const connection = new Set(
-    lookup(fields, 'connection')
-      .flatMap((v) => v.split(','))
-      .map((t) => t.trim().toLowerCase()),
-  );
   const keepAlive = version === '1.1' ? !connection.has('close') : connection.has('keep-alive');
-  const upgrades = lookup(fields, 'upgrade');
   const upgrade =
     connection.has('upgrade') && upgrades.length === 1 ? upgrades[0]!.toLowerCase() : null;
   return {
@@ -135,8 +155,8 @@ export function interpretHead(
     upgrade,
     expectContinue,
     get(lowerName: string): string | undefined {
-      for (const [name, value] of fields) if (name.toLowerCase() === lowerName) return value;
-      return undefined;
+      const i = names.indexOf(lowerName);
+      return i < 0 ? undefined : fields[i]![1];
     },
   };
 }

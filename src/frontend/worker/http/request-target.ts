@@ -27,17 +27,18 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
   PCHAR[c.charCodeAt(0)] = 1;
 }
 
-/** Percent-encodes a decoded segment: every byte outside pchar becomes `%XX` (upper case). */
-function encodeSegment(segment: string): string {
-  let plain = true;
+/** True when every character of `segment` is a pchar that stands literally (no escaping needed). */
+function isPlain(segment: string): boolean {
   for (let i = 0; i < segment.length; i++) {
     const c = segment.charCodeAt(i);
-    if (c >= 128 || PCHAR[c] !== 1) {
-      plain = false;
-      break;
-    }
+    if (c >= 128 || PCHAR[c] !== 1) return false;
   }
-  if (plain) return segment;
+  return true;
+}
+
+/** Percent-encodes a decoded segment: every byte outside pchar becomes `%XX` (upper case). */
+function encodeSegment(segment: string): string {
+  if (isPlain(segment)) return segment;
   let out = '';
   for (const byte of Buffer.from(segment, 'utf8')) {
     out +=
@@ -113,6 +114,10 @@ export function canonicalTarget(raw: string): RequestTarget {
       throw badRequest('VESPER_FRONTEND_BAD_TARGET', 'A path segment holds a control character.');
     }
   }
-  const path = '/' + segments.map(encodeSegment).join('/');
+  // A path without escapes whose every character may stand literally is its own canonical form.
+  const path =
+    !rawPath.includes('%') && segments.every(isPlain)
+      ? rawPath
+      : '/' + segments.map(encodeSegment).join('/');
   return { segments, path, query, canonical: query === '' ? path : `${path}?${query}` };
 }
