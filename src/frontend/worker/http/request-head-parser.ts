@@ -108,6 +108,8 @@ export class RequestHeadParser {
   execute(chunk: Buffer, start = 0): HeadScan {
     if (this.#state === State.Done) throw new Error('RequestHeadParser: reset() before reuse');
     let lineStart = start;
+    // The longest the current line may grow before its limit is exceeded.
+    let room = this.#room();
     for (let i = start; i < chunk.length; i++) {
       const byte = chunk[i]!;
       if (this.#state === State.LineCr) {
@@ -120,6 +122,7 @@ export class RequestHeadParser {
           this.#state = State.Done;
           return { kind: 'head', head, end: i + 1 };
         }
+        room = this.#room();
         continue;
       }
       if (byte === CR) {
@@ -129,8 +132,7 @@ export class RequestHeadParser {
       if (byte === LF) throw badRequest('VESPER_FRONTEND_BARE_LF', 'A line ends in LF without CR.');
       if (byte === NUL)
         throw badRequest('VESPER_FRONTEND_NUL', 'The request head holds a NUL byte.');
-      this.#lineLength++;
-      this.#checkLength();
+      if (++this.#lineLength > room) this.#tooLong();
     }
     // Keep the unfinished line (without a pending CR, which is not content).
     const end = this.#state === State.LineCr ? chunk.length - 1 : chunk.length;
@@ -138,22 +140,23 @@ export class RequestHeadParser {
     return { kind: 'incomplete' };
   }
 
-  #checkLength(): void {
+  /** How long the current line may be: the request line's limit, or what the header block has left. */
+  #room(): number {
+    return this.#requestLine === null
+      ? this.#limits.requestLine
+      : this.#limits.headers - this.#headerBytes - 2;
+  }
+
+  /** The current line went past {@link #room}. */
+  #tooLong(): never {
     if (this.#requestLine === null) {
-      if (this.#lineLength > this.#limits.requestLine) {
-        throw new ProtocolError(
-          414,
-          'VESPER_FRONTEND_URI_TOO_LONG',
-          'The request line is too long.',
-        );
-      }
-    } else if (this.#headerBytes + this.#lineLength + 2 > this.#limits.headers) {
-      throw new ProtocolError(
-        431,
-        'VESPER_FRONTEND_HEADERS_TOO_LARGE',
-        'The header block is too large.',
-      );
+      throw new ProtocolError(414, 'VESPER_FRONTEND_URI_TOO_LONG', 'The request line is too long.');
     }
+    throw new ProtocolError(
+      431,
+      'VESPER_FRONTEND_HEADERS_TOO_LARGE',
+      'The header block is too large.',
+    );
   }
 
   /** The line ending before the CR at `crIndex` (its earlier parts were saved by previous chunks). */

@@ -129,10 +129,14 @@ export class ServerReply {
     let hasLength = false;
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     for (const [name, value] of fields) {
-      const lower = name.toLowerCase();
-      if (lower === 'connection' || lower === 'transfer-encoding' || lower === 'keep-alive')
-        continue;
-      if (lower === 'content-length') hasLength = true;
+      // Only Connection, Keep-Alive (10), Content-Length (14) and Transfer-Encoding (17) matter here.
+      const n = name.length;
+      if (n === 10 || n === 14 || n === 17) {
+        const lower = name.toLowerCase();
+        if (lower === 'connection' || lower === 'transfer-encoding' || lower === 'keep-alive')
+          continue;
+        if (lower === 'content-length') hasLength = true;
+      }
       text += `${name}: ${value}\r\n`;
     }
     if (!hasLength && !NO_BODY_STATUS(status)) {

@@ -30,8 +30,9 @@ const STATUS_RE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: |$)/;
  * head it cannot read at all.
  */
 export function parseUpstreamHead(text: string, method: string): UpstreamHead | null {
-  const lines = text.split('\r\n');
-  const m = STATUS_RE.exec(lines[0] ?? '');
+  let eol = text.indexOf('\r\n');
+  if (eol < 0) eol = text.length;
+  const m = STATUS_RE.exec(text.slice(0, eol));
   if (m === null) return null;
   const status = Number(m[2]);
   const fields: [string, string][] = [];
@@ -39,13 +40,18 @@ export function parseUpstreamHead(text: string, method: string): UpstreamHead | 
   let chunked = false;
   let close = m[1] === '0';
   let vesperSession: string | null = null;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const name = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
+  for (let at = eol + 2; at < text.length;) {
+    let end = text.indexOf('\r\n', at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon <= at || colon > end) return null;
+    const name = text.slice(at, colon);
+    const value = text.slice(colon + 1, end).trim();
+    at = end + 2;
     fields.push([name, value]);
+    // Only the names below matter here: lowercase no other.
+    const n = name.length;
+    if (n !== 14 && n !== 17 && n !== 10 && n !== 16) continue;
     switch (name.toLowerCase()) {
       case 'content-length':
         if (!/^[0-9]{1,15}$/.test(value) || (length >= 0 && Number(value) !== length)) return null;
