@@ -90,7 +90,7 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
     this.#icons = new StaticFiles(join(options.staticDir, 'icons'), fe.icon_expire, 'icons', gzip);
     this.#static = new StaticFiles(options.staticDir, fe.static_expire, 'idle', gzip);
     this.#sessions = new SessionResolver(options.config.session.socket_dir);
-    this.#proxy = new SessionProxy(this);
+    this.#proxy = new SessionProxy(this, { answerTimeout: fe.timeout.answer });
     this.#websockets = new WebSocketProxy(this, fe.timeout.header);
   }
 
@@ -244,6 +244,23 @@ export class FrontendHandler implements ConnectionHandler, ProxyOutcomes {
     const html = this.#pages.sessionEnded(user === null ? '/login' : `/login/${user}`, fields);
     reply.closeAfter ||= request.body !== null && !request.body.readableEnded;
     sendPage(reply, 404, html, request.tls);
+  }
+
+  /** {@inheritDoc ProxyOutcomes.timedOut} */
+  timedOut(request: IncomingRequest, reply: ServerReply): void {
+    const seconds = Math.round(this.#config.frontend.timeout.answer / 100) / 10;
+    this.#log.warn(
+      { user: sessionUser(request.target), path: loggedPath(request.target), seconds },
+      `A session did not answer within ${seconds} s (frontend.timeout.answer); the request was given up with a 504 page.`,
+    );
+    if (reply.finished) return;
+    reply.closeAfter ||= request.body !== null && !request.body.readableEnded;
+    sendPage(
+      reply,
+      504,
+      this.#pages.error(504, 'Your session did not answer in time. Please try again in a moment.'),
+      request.tls,
+    );
   }
 
   /** {@inheritDoc ProxyOutcomes.unavailable} */

@@ -53,6 +53,7 @@ export const CONFIG_SCHEMA: Field<VesperConfig> = object<VesperConfig>({
       header: duration({ default: '10s', timer: true }),
       body: duration({ default: '60s', timer: true }),
       drain: duration({ default: '30s', timer: true }),
+      answer: duration({ default: '60s', timer: true }),
     }),
     limits: object({ request_line: size('8K'), headers: size('16K'), body: size('10M') }),
     icon_expire: duration({ default: '7d', zero: true }),

@@ -47,6 +47,8 @@ export interface FrontendTimeoutConfig {
   readonly body: number;
   /** Time a draining worker waits for its connections before closing them. */
   readonly drain: number;
+  /** Silence allowed from a session with a request in flight before the worker gives up on it. */
+  readonly answer: number;
 }
 
 /** `frontend.limits`, in bytes: exceeding them is answered 414, 431 and 413. */

@@ -41,6 +41,18 @@ export interface ProxyOutcomes {
   ): void;
   /** The session could not be reached for another reason. */
   unavailable(request: IncomingRequest, reply: ServerReply): void;
+  /** The session said nothing for the answer timeout before its answer began. */
+  timedOut(request: IncomingRequest, reply: ServerReply): void;
+}
+
+/** How the proxy is set up. */
+export interface SessionProxyOptions extends UpstreamPoolOptions {
+  /**
+   * How long a session may stay silent while a request to it is in flight
+   * (waiting for its answer, or between bytes of it) before the proxy gives
+   * up (`frontend.timeout.answer`). Default 60 s.
+   */
+  readonly answerTimeout?: number;
 }
 
 /** True for the errors that mean "there is no session behind this socket". */
@@ -168,16 +180,20 @@ export function upstreamRequestHead(request: IncomingRequest, requestId: string)
 export class SessionProxy {
   readonly #pool: UpstreamPool;
   readonly #outcomes: ProxyOutcomes;
-  #inflight = 0;
+  readonly #answerTimeout: number;
+  /** The exchanges in flight, for the answer-timeout sweep. */
+  readonly #exchanges = new Set<Exchange>();
+  #sweeper: NodeJS.Timeout | null = null;
 
-  constructor(outcomes: ProxyOutcomes, options: UpstreamPoolOptions = {}) {
+  constructor(outcomes: ProxyOutcomes, options: SessionProxyOptions = {}) {
     this.#outcomes = outcomes;
     this.#pool = new UpstreamPool(options);
+    this.#answerTimeout = options.answerTimeout ?? 60_000;
   }
 
   /** Proxied requests in flight. */
   get inflight(): number {
-    return this.#inflight;
+    return this.#exchanges.size;
   }
 
   /** Idle pooled connections to `socketPath` (for tests and status). */
@@ -192,7 +208,6 @@ export class SessionProxy {
     socketPath: string,
     requestId: string,
   ): void {
-    this.#inflight++;
     const body = request.body;
     const copy =
       body !== null && isFormBody(request.head.get('content-type'))
@@ -205,17 +220,39 @@ export class SessionProxy {
       socketPath,
       upstreamRequestHead(request, requestId),
       {
-        done: () => this.#inflight--,
+        done: () => this.#exchanges.delete(exchange),
         ended: () => this.#ended(request, reply, copy),
         unavailable: () => {
           body?.resume();
           this.#outcomes.unavailable(request, reply);
         },
+        timedOut: () => {
+          body?.resume();
+          this.#outcomes.timedOut(request, reply);
+        },
       },
     );
+    this.#exchanges.add(exchange);
+    // One timer for every exchange, not one per request: a sweep a few times
+    // per timeout gives up on the sessions silent for longer than it.
+    if (this.#sweeper === null) {
+      this.#sweeper = setInterval(this.#sweep, Math.min(1000, this.#answerTimeout / 4));
+      this.#sweeper.unref();
+    }
     reply.onClientGone(() => exchange.abort());
     exchange.start(false);
   }
+
+  readonly #sweep = (): void => {
+    const now = performance.now();
+    for (const exchange of this.#exchanges) {
+      if (now - exchange.silentSince > this.#answerTimeout) exchange.timeOut();
+    }
+    if (this.#exchanges.size === 0 && this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = null;
+    }
+  };
 
   #ended(request: IncomingRequest, reply: ServerReply, copy: BodyCopy | null): void {
     const body = request.body;
@@ -236,6 +273,14 @@ export class SessionProxy {
   close(): void {
     this.#pool.close();
   }
+}
+
+/** What an exchange reports to its proxy. */
+interface ExchangeOutcomes {
+  done(): void;
+  ended(): void;
+  unavailable(): void;
+  timedOut(): void;
 }
 
 /** The exchange an upstream connection currently carries, if any. */
@@ -284,7 +329,7 @@ class Exchange {
   readonly #reply: ServerReply;
   readonly #path: string;
   readonly #head: string;
-  readonly #on: { done(): void; ended(): void; unavailable(): void };
+  readonly #on: ExchangeOutcomes;
   #socket: Socket | null = null;
   #reused = false;
   #retried = false;
@@ -301,6 +346,12 @@ class Exchange {
   #corked = false;
   #bodySent = false;
   #settled = false;
+  /**
+   * Since when (`performance.now()`) the session owes the next bytes of its
+   * answer: the request has been sent whole, and nothing came since. Infinity
+   * while the request is still being sent or the client holds the answer up.
+   */
+  silentSince = Number.POSITIVE_INFINITY;
 
   constructor(
     pool: UpstreamPool,
@@ -308,7 +359,7 @@ class Exchange {
     reply: ServerReply,
     path: string,
     head: string,
-    on: { done(): void; ended(): void; unavailable(): void },
+    on: ExchangeOutcomes,
   ) {
     this.#pool = pool;
     this.#request = request;
@@ -329,6 +380,7 @@ class Exchange {
     if (body === null) {
       socket.write(this.#head, 'latin1');
       this.#bodySent = true;
+      this.silentSince = performance.now();
       return;
     }
     socket.write(this.#head, 'latin1');
@@ -351,6 +403,7 @@ class Exchange {
     body.once('end', () => {
       if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
       this.#bodySent = true;
+      if (this.#phase !== Phase.Done) this.silentSince = performance.now();
     });
     // An incomplete body (a framing error, a timeout, the client gone) aborts the upstream request.
     body.once('close', () => {
@@ -365,6 +418,24 @@ class Exchange {
     this.#settle();
     this.#socket?.destroy();
     if (!this.#reply.finished) this.#reply.abort();
+  }
+
+  /**
+   * The session said nothing for the answer timeout: the upstream connection
+   * is closed, and the client gets the timeout page, or a cut-off answer
+   * when the answer had begun.
+   */
+  timeOut(): void {
+    if (this.#phase === Phase.Done) return;
+    this.#phase = Phase.Done;
+    const socket = this.#socket;
+    if (socket !== null) {
+      release(socket);
+      socket.destroy();
+    }
+    this.#settle();
+    if (this.#reply.headSent) this.#reply.abort();
+    else this.#on.timedOut();
   }
 
   #settle(): void {
@@ -384,6 +455,7 @@ class Exchange {
    */
   onData(chunk: Buffer): void {
     if (this.#phase === Phase.Done) return;
+    if (this.#bodySent) this.silentSince = performance.now();
     try {
       let i = 0;
       if (this.#phase === Phase.Head) {
@@ -521,7 +593,12 @@ class Exchange {
     const socket = this.#socket;
     if (socket === null) return;
     socket.pause();
-    this.#reply.onceDrained(() => socket.resume());
+    this.silentSince = Number.POSITIVE_INFINITY;
+    this.#reply.onceDrained(() => {
+      if (this.#phase === Phase.Done) return;
+      this.silentSince = performance.now();
+      socket.resume();
+    });
   }
 
   /** The response is complete: the connection goes back to the pool when it can carry another request. */
