@@ -181,19 +181,31 @@ export class SessionProxy {
   readonly #pool: UpstreamPool;
   readonly #outcomes: ProxyOutcomes;
   readonly #answerTimeout: number;
-  /** The exchanges in flight, for the answer-timeout sweep. */
-  readonly #exchanges = new Set<Exchange>();
+  /**
+   * The exchanges in flight, for the answer-timeout sweep: a list linked
+   * through the exchanges themselves (adding to and removing from a Set on
+   * every request cost about a tenth of a proxied request's CPU).
+   */
+  #first: Exchange | null = null;
+  #inflight = 0;
+  /** The sweep's clock: exchanges note its tick instead of reading the time on every read. */
+  readonly #clock: SweepClock = { tick: 0 };
+  /** Milliseconds between sweeps, and how many sweeps of silence give up on a session. */
+  readonly #step: number;
+  readonly #steps: number;
   #sweeper: NodeJS.Timeout | null = null;
 
   constructor(outcomes: ProxyOutcomes, options: SessionProxyOptions = {}) {
     this.#outcomes = outcomes;
     this.#pool = new UpstreamPool(options);
     this.#answerTimeout = options.answerTimeout ?? 60_000;
+    this.#step = Math.max(1, Math.min(1000, this.#answerTimeout / 4));
+    this.#steps = Math.ceil(this.#answerTimeout / this.#step);
   }
 
   /** Proxied requests in flight. */
   get inflight(): number {
-    return this.#exchanges.size;
+    return this.#inflight;
   }
 
   /** Idle pooled connections to `socketPath` (for tests and status). */
@@ -215,12 +227,13 @@ export class SessionProxy {
         : null;
     const exchange = new Exchange(
       this.#pool,
+      this.#clock,
       request,
       reply,
       socketPath,
       upstreamRequestHead(request, requestId),
       {
-        done: () => this.#exchanges.delete(exchange),
+        done: () => this.#unlink(exchange),
         ended: () => this.#ended(request, reply, copy),
         unavailable: () => {
           body?.resume();
@@ -232,23 +245,43 @@ export class SessionProxy {
         },
       },
     );
-    this.#exchanges.add(exchange);
+    this.#link(exchange);
     // One timer for every exchange, not one per request: a sweep a few times
     // per timeout gives up on the sessions silent for longer than it.
     if (this.#sweeper === null) {
-      this.#sweeper = setInterval(this.#sweep, Math.min(1000, this.#answerTimeout / 4));
+      this.#sweeper = setInterval(this.#sweep, this.#step);
       this.#sweeper.unref();
     }
     reply.onClientGone(() => exchange.abort());
     exchange.start(false);
   }
 
+  #link(exchange: Exchange): void {
+    exchange.next = this.#first;
+    if (this.#first !== null) this.#first.previous = exchange;
+    this.#first = exchange;
+    this.#inflight++;
+  }
+
+  #unlink(exchange: Exchange): void {
+    const { previous, next } = exchange;
+    if (previous !== null) previous.next = next;
+    else this.#first = next;
+    if (next !== null) next.previous = previous;
+    exchange.previous = exchange.next = null;
+    this.#inflight--;
+  }
+
+  /** Gives up on the exchanges whose session has been silent for more than the answer timeout. */
   readonly #sweep = (): void => {
-    const now = performance.now();
-    for (const exchange of this.#exchanges) {
-      if (now - exchange.silentSince > this.#answerTimeout) exchange.timeOut();
+    const tick = ++this.#clock.tick;
+    for (let exchange = this.#first; exchange !== null;) {
+      // timeOut() unlinks the exchange: take the next one first.
+      const next = exchange.next;
+      if (tick - exchange.silentSince > this.#steps) exchange.timeOut();
+      exchange = next;
     }
-    if (this.#exchanges.size === 0 && this.#sweeper !== null) {
+    if (this.#first === null && this.#sweeper !== null) {
       clearInterval(this.#sweeper);
       this.#sweeper = null;
     }
@@ -273,6 +306,11 @@ export class SessionProxy {
   close(): void {
     this.#pool.close();
   }
+}
+
+/** A counter the answer-timeout sweep advances every step. */
+interface SweepClock {
+  tick: number;
 }
 
 /** What an exchange reports to its proxy. */
@@ -347,14 +385,19 @@ class Exchange {
   #bodySent = false;
   #settled = false;
   /**
-   * Since when (`performance.now()`) the session owes the next bytes of its
-   * answer: the request has been sent whole, and nothing came since. Infinity
-   * while the request is still being sent or the client holds the answer up.
+   * Since which sweep tick the session owes the next bytes of its answer: the
+   * request has been sent whole, and nothing came since. Infinity while the
+   * request is still being sent or the client holds the answer up.
    */
   silentSince = Number.POSITIVE_INFINITY;
+  /** Neighbours in the proxy's list of exchanges in flight. */
+  previous: Exchange | null = null;
+  next: Exchange | null = null;
+  readonly #clock: SweepClock;
 
   constructor(
     pool: UpstreamPool,
+    clock: SweepClock,
     request: IncomingRequest,
     reply: ServerReply,
     path: string,
@@ -362,6 +405,7 @@ class Exchange {
     on: ExchangeOutcomes,
   ) {
     this.#pool = pool;
+    this.#clock = clock;
     this.#request = request;
     this.#reply = reply;
     this.#path = path;
@@ -380,7 +424,7 @@ class Exchange {
     if (body === null) {
       socket.write(this.#head, 'latin1');
       this.#bodySent = true;
-      this.silentSince = performance.now();
+      this.silentSince = this.#clock.tick;
       return;
     }
     socket.write(this.#head, 'latin1');
@@ -403,7 +447,7 @@ class Exchange {
     body.once('end', () => {
       if (chunked && !socket.destroyed) socket.write('0\r\n\r\n', 'latin1');
       this.#bodySent = true;
-      if (this.#phase !== Phase.Done) this.silentSince = performance.now();
+      if (this.#phase !== Phase.Done) this.silentSince = this.#clock.tick;
     });
     // An incomplete body (a framing error, a timeout, the client gone) aborts the upstream request.
     body.once('close', () => {
@@ -455,7 +499,7 @@ class Exchange {
    */
   onData(chunk: Buffer): void {
     if (this.#phase === Phase.Done) return;
-    if (this.#bodySent) this.silentSince = performance.now();
+    if (this.#bodySent) this.silentSince = this.#clock.tick;
     try {
       let i = 0;
       if (this.#phase === Phase.Head) {
@@ -596,7 +640,7 @@ class Exchange {
     this.silentSince = Number.POSITIVE_INFINITY;
     this.#reply.onceDrained(() => {
       if (this.#phase === Phase.Done) return;
-      this.silentSince = performance.now();
+      this.silentSince = this.#clock.tick;
       socket.resume();
     });
   }
