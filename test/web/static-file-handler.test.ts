@@ -10,7 +10,7 @@ import {
   writeFileSync,
   utimesSync,
 } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -573,7 +573,9 @@ interface Download {
 /**
  * GETs `path` and counts the body without keeping it, sampling this process's
  * RSS meanwhile; with `abortAfter`, drops the connection once that many bytes
- * arrived.
+ * arrived. The client reads into one reused buffer (`onread`), so that the
+ * RSS it samples is the server's doing, not the garbage of a client that
+ * allocates every chunk it receives (which a busy machine collects late).
  */
 async function download(
   port: number,
@@ -587,36 +589,60 @@ async function download(
   }, 10);
   try {
     const r = await new Promise<Omit<Download, 'rssGrowth'>>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          agent: false,
-          method: options.method ?? 'GET',
-          headers: options.headers,
-        },
-        (res) => {
-          let n = 0;
-          const done = (): void =>
-            resolve({ status: res.statusCode ?? 0, received: n, headers: res.headers });
-          res.on('data', (c: Buffer) => {
-            n += c.length;
-            if (options.abortAfter !== undefined && n >= options.abortAfter) {
-              req.destroy();
-              done();
+      const buffer = Buffer.alloc(64 * 1024);
+      let head = '';
+      let headDone = false;
+      let received = 0;
+      let settled = false;
+      const parsed = (): Omit<Download, 'rssGrowth'> => {
+        const lines = head.split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const line of lines.slice(1)) {
+          const colon = line.indexOf(':');
+          headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        return { status: Number(lines[0]!.split(' ')[1]), received, headers };
+      };
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        if (!headDone) reject(new Error('no complete response head'));
+        else resolve(parsed());
+      };
+      const socket = connect({
+        host: '127.0.0.1',
+        port,
+        onread: {
+          buffer,
+          callback: (n: number): boolean => {
+            let at = 0;
+            if (!headDone) {
+              head += buffer.toString('latin1', 0, n);
+              const end = head.indexOf('\r\n\r\n');
+              if (end < 0) return true;
+              headDone = true;
+              at = n - (head.length - end - 4);
+              head = head.slice(0, end);
             }
-          });
-          res.on('end', done);
-          res.on('error', () => {
-            if (options.abortAfter === undefined) reject(new Error('response failed'));
-          });
+            received += n - at;
+            if (options.abortAfter !== undefined && received >= options.abortAfter) {
+              socket.destroy();
+              finish();
+            }
+            return true;
+          },
         },
-      );
-      req.on('error', (err) => {
-        if (options.abortAfter === undefined) reject(err);
       });
-      req.end();
+      let text = `${options.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n`;
+      for (const [k, v] of Object.entries(options.headers ?? {})) text += `${k}: ${v}\r\n`;
+      socket.write(`${text}\r\n`);
+      socket.on('error', (err) => {
+        if (options.abortAfter === undefined && !settled) {
+          settled = true;
+          reject(err);
+        }
+      });
+      socket.on('close', finish);
     });
     return { ...r, rssGrowth: Math.max(peak, process.memoryUsage.rss()) - baseline };
   } finally {
