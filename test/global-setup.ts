@@ -21,7 +21,7 @@ declare module 'vitest' {
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'redis-server.sh');
 
 /** Starts Redis, or records loudly why it could not. Never fails the whole run. */
-export default async function setup(project: TestProject): Promise<() => void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void> | void> {
   const started = await new Promise<{ port: number; pid: number; dir: string } | string>(
     (resolve) => {
       // Installing redis-server with apt-get can take a minute on a fresh machine.
@@ -49,12 +49,27 @@ export default async function setup(project: TestProject): Promise<() => void> {
   process.env.REDIS_URL = url;
   project.provide('redisUrl', url);
   project.provide('redisError', '');
-  return () => {
+  return async () => {
     try {
       process.kill(started.pid, 'SIGTERM');
     } catch {
       // Already gone: nothing to stop.
     }
-    rmSync(started.dir, { recursive: true, force: true });
+    // Redis still writes into its directory while it shuts down: removing the
+    // directory before it has exited fails with ENOTEMPTY and leaves it behind.
+    for (let i = 0; i < 100 && isAlive(started.pid); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    rmSync(started.dir, { recursive: true, force: true, maxRetries: 5 });
   };
+}
+
+/** True while process `pid` exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
