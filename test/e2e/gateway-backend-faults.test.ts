@@ -343,7 +343,8 @@ describe('the session server SIGKILLed, and a session process SIGKILLed (bench a
     expectSessionEnded(ended, 'alice');
     expect(wrong.status).toBe(ended.status);
     expect(wrong.body).toBe(ended.body);
-    expect(removedMs).toBeLessThan(2500);
+    // One pid check a second; a loaded machine (the whole suite in parallel) took 2.6 s once.
+    expect(removedMs).toBeLessThan(4000);
   }, 60_000);
 });
 
