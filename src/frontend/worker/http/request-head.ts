@@ -22,6 +22,10 @@ export interface RequestHead {
   readonly version: '1.0' | '1.1';
   /** Every header field in order, `[name as sent, value trimmed]`. */
   readonly fields: readonly (readonly [string, string])[];
+  /** The field names lowercased, in the order of {@link fields}. */
+  readonly names: readonly string[];
+  /** The tokens of every `Connection` field, lowercased (the field names it makes hop-by-hop, `close`, ...). */
+  readonly connection: ReadonlySet<string>;
   /** The one Host value, or null (HTTP/1.0 only). */
   readonly host: string | null;
   /** The declared body length, or null when there is none or the body is chunked. */
@@ -148,6 +152,8 @@ export function interpretHead(
     target,
     version,
     fields,
+    names,
+    connection,
     host,
     contentLength: lengths.length === 1 ? Number(lengths[0]) : null,
     chunked: codings.length === 1,

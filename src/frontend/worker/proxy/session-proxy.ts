@@ -61,21 +61,9 @@ export function isSessionGone(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
 
-/** The field names a request's `Connection` fields list (lowercased), or null when it has none. */
-function connectionNamed(fields: readonly (readonly [string, string])[]): Set<string> | null {
-  let named: Set<string> | null = null;
-  for (const [name, value] of fields) {
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      named ??= new Set();
-      for (const token of value.split(',')) named.add(token.trim().toLowerCase());
-    }
-  }
-  return named;
-}
-
-/** Whether a client field (`lower`, its lowercased name) goes on to a session. */
-function forwardable(lower: string, named: Set<string> | null): boolean {
-  return !lower.startsWith('x-vesper-') && !HOP_BY_HOP.has(lower) && named?.has(lower) !== true;
+/** Whether a client field (`lower`, its lowercased name) goes on to a session; `named`: the request's `Connection` tokens. */
+function forwardable(lower: string, named: ReadonlySet<string>): boolean {
+  return !lower.startsWith('x-vesper-') && !HOP_BY_HOP.has(lower) && !named.has(lower);
 }
 
 /**
@@ -88,12 +76,13 @@ export function forwardedFields(
   requestId: string,
   keepUpgrade = false,
 ): Record<string, string | string[]> {
-  const named = connectionNamed(request.head.fields);
+  const { fields, names, connection } = request.head;
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of request.head.fields) {
-    const lower = name.toLowerCase();
+  for (let i = 0; i < fields.length; i++) {
+    const lower = names[i]!;
+    const value = fields[i]![1];
     const keep = keepUpgrade && lower === 'upgrade';
-    if (!keep && !forwardable(lower, named)) continue;
+    if (!keep && !forwardable(lower, connection)) continue;
     const previous = out[lower];
     if (previous === undefined) out[lower] = value;
     else if (Array.isArray(previous)) previous.push(value);
@@ -152,12 +141,10 @@ export function rawFields(res: IncomingMessage): [string, string][] {
  * pass over the fields: it is on the path of every proxied request.
  */
 export function upstreamRequestHead(request: IncomingRequest, requestId: string): string {
-  const fields = request.head.fields;
-  const named = connectionNamed(fields);
+  const { fields, names, connection } = request.head;
   let text = `${request.head.method} ${request.target.canonical} HTTP/1.1\r\n`;
-  for (const [name, value] of fields) {
-    const lower = name.toLowerCase();
-    if (forwardable(lower, named)) text += `${lower}: ${value}\r\n`;
+  for (let i = 0; i < fields.length; i++) {
+    if (forwardable(names[i]!, connection)) text += `${names[i]}: ${fields[i]![1]}\r\n`;
   }
   text +=
     `x-vesper-client-ip: ${request.clientIp}\r\n` +
@@ -180,7 +167,6 @@ export function upstreamRequestHead(request: IncomingRequest, requestId: string)
 export class SessionProxy {
   readonly #pool: UpstreamPool;
   readonly #outcomes: ProxyOutcomes;
-  readonly #answerTimeout: number;
   /**
    * The exchanges in flight, for the answer-timeout sweep: a list linked
    * through the exchanges themselves (adding to and removing from a Set on
@@ -198,9 +184,9 @@ export class SessionProxy {
   constructor(outcomes: ProxyOutcomes, options: SessionProxyOptions = {}) {
     this.#outcomes = outcomes;
     this.#pool = new UpstreamPool(options);
-    this.#answerTimeout = options.answerTimeout ?? 60_000;
-    this.#step = Math.max(1, Math.min(1000, this.#answerTimeout / 4));
-    this.#steps = Math.ceil(this.#answerTimeout / this.#step);
+    const answerTimeout = options.answerTimeout ?? 60_000;
+    this.#step = Math.max(1, Math.min(1000, answerTimeout / 4));
+    this.#steps = Math.ceil(answerTimeout / this.#step);
   }
 
   /** Proxied requests in flight. */
