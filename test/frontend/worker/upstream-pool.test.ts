@@ -18,7 +18,7 @@ async function listen(): Promise<void> {
 }
 
 function connected(pool: UpstreamPool): Promise<Socket> {
-  const socket = pool.connect(path);
+  const socket = pool.connect(path, () => undefined);
   return new Promise((resolve) => socket.once('connect', () => resolve(socket)));
 }
 

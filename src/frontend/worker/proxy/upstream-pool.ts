@@ -24,8 +24,8 @@ interface Watched {
  * the pool only while idle; one that closes, errs, times out or sends
  * anything while idle is dropped.
  *
- * Each connection gets the pool's listeners once, the first time it is
- * given back, and keeps them (they do nothing while it is out of the pool):
+ * Each connection gets the pool's listeners once, when {@link connect} makes
+ * it, and keeps them (they do nothing while it is out of the pool):
  * adding and removing listeners and a socket timeout on every request cost
  * more than the request itself. One unref'd sweep timer per pool closes the
  * connections idle longer than the idle timeout, so one is closed between
@@ -76,7 +76,7 @@ export class UpstreamPool {
    * it has to be copied. Bytes that arrive while the connection is idle in
    * the pool never reach `onData`: the connection is dropped.
    */
-  connect(path: string, onData?: (chunk: Buffer) => void): Socket {
+  connect(path: string, onData: (chunk: Buffer) => void): Socket {
     const watched: Watched = { path, idle: false, since: 0 };
     const buffer = this.#readBuffer;
     const socket: Socket = connect({
@@ -89,33 +89,37 @@ export class UpstreamPool {
             this.#drop(socket, watched);
             return false;
           }
-          onData?.(buffer.subarray(0, n));
+          onData(buffer.subarray(0, n));
           return true;
         },
       },
     });
-    this.#watch(socket, watched, false);
+    const drop = (): void => {
+      if (watched.idle) this.#drop(socket, watched);
+    };
+    this.#watched.set(socket, watched);
+    socket.on('close', drop);
+    socket.on('error', drop);
     return socket;
   }
 
-  /** Puts a connection that finished an exchange back, or closes it when the pool for `path` is full. */
+  /**
+   * Puts a connection that finished an exchange back, or closes it when the
+   * pool for `path` is full (or it is not one {@link connect} made: only
+   * those read through the pool).
+   */
   give(path: string, socket: Socket): void {
     let list = this.#idle.get(path);
     if (list === undefined) {
       list = [];
       this.#idle.set(path, list);
     }
-    if (list.length >= this.#maxIdle || socket.destroyed) {
+    const watched = this.#watched.get(socket);
+    if (list.length >= this.#maxIdle || socket.destroyed || watched === undefined) {
       if (list.length === 0) this.#idle.delete(path);
       socket.destroy();
       return;
     }
-    let watched = this.#watched.get(socket);
-    if (watched === undefined) {
-      watched = { path, idle: false, since: 0 };
-      this.#watch(socket, watched, true);
-    }
-    watched.path = path;
     watched.idle = true;
     watched.since = performance.now();
     socket.resume();
@@ -124,19 +128,6 @@ export class UpstreamPool {
       this.#sweeper = setInterval(this.#sweep, Math.max(1, this.#idleTimeout / 2));
       this.#sweeper.unref();
     }
-  }
-
-  /** `data`: also drop the connection when a `'data'` event comes while it is idle (a connection not made by {@link connect}). */
-  #watch(socket: Socket, watched: Watched, data: boolean): void {
-    const drop = (): void => {
-      if (!watched.idle) return;
-      this.#drop(socket, watched);
-    };
-    this.#watched.set(socket, watched);
-    socket.on('close', drop);
-    socket.on('error', drop);
-    // Nothing may arrive on an idle connection; if something does, the stream is out of step.
-    if (data) socket.on('data', drop);
   }
 
   #drop(socket: Socket, watched: Watched): void {
