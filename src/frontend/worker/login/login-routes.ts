@@ -10,7 +10,7 @@ import type { ServerReply } from '../http/server-reply.js';
 import type { PageRenderer } from '../pages/page-renderer.js';
 import { sendPage } from '../pages/send-page.js';
 import { readBody } from '../proxy/posted-fields.js';
-import { USER_RE } from '../proxy/session-address.js';
+import { isValidUser } from '../../../session/session-identity.js';
 import { initLogin, type InitLoginReply } from './init-client.js';
 import { LoginRateLimiter } from './login-rate-limiter.js';
 import { refererIsValid } from './referer-check.js';
@@ -80,7 +80,7 @@ export class LoginRoutes {
         return;
       }
     }
-    this.#render(request, reply, 200, USER_RE.test(user) ? user : '', null);
+    this.#render(request, reply, 200, isValidUser(user) ? user : '', null);
   }
 
   #render(
@@ -148,7 +148,7 @@ export class LoginRoutes {
     const field = (name: string): string | undefined => args[name]?.[0]?.toString('utf8');
     const username = (field('username') ?? '').trim();
     const password = field('password') ?? '';
-    const shownUser = USER_RE.test(username) ? username : '';
+    const shownUser = isValidUser(username) ? username : '';
     const valid = refererIsValid(
       request.head.get('origin'),
       request.head.get('referer'),
@@ -183,7 +183,7 @@ export class LoginRoutes {
       this.#render(request, reply, 429, shownUser, MESSAGES.rate);
       return;
     }
-    if (!USER_RE.test(username) || password === '') {
+    if (!isValidUser(username) || password === '') {
       this.#limiter.failed(request.clientIp, username);
       this.#render(request, reply, 401, shownUser, MESSAGES.badCredentials);
       return;

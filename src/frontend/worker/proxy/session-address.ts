@@ -7,12 +7,8 @@ import {
   isWellFormedKey,
   SESSION_COOKIE,
   sessionSocketPath,
-  USER_PATTERN,
 } from '../../../session/session-identity.js';
 import type { RequestTarget } from '../http/request-target.js';
-
-/** The account-name rule (the session contract's). */
-export const USER_RE = USER_PATTERN;
 
 /** A session URL resolved to its socket, or to "no such session". */
 export interface SessionAddress {
