@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { isAlive } from '../src/frontend/master/pid-file.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -62,14 +63,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     rmSync(started.dir, { recursive: true, force: true, maxRetries: 5 });
   };
-}
-
-/** True while process `pid` exists. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/shared/log/index.js';
+import { captureLogger } from '../../web/web-test-helpers.js';
 import {
   KEY,
   parseResponse,
@@ -16,26 +15,15 @@ import {
 
 const ANSWER_MS = 300;
 const dir = tempDir();
-const lines: string[] = [];
+const { log, lines } = captureLogger();
 let worker: TestWorker;
 const servers: Server[] = [];
 const upstream: Socket[] = [];
 
 beforeAll(async () => {
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(
-        ...chunk
-          .toString()
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-      cb();
-    },
-  });
   worker = await startTestWorker(
     testConfig(dir, (c) => void (c.frontend.timeout.answer = ANSWER_MS)),
-    createLogger({ name: 'test', stream }),
+    log,
   );
 });
 
@@ -84,11 +72,9 @@ describe('frontend.timeout.answer', () => {
     for (let i = 0; i < 50 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(closed.length).toBe(1);
     expect(worker.worker.load().inflight).toBe(0);
-    const warning = lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => String(l['msg']).includes('did not answer'));
+    const warning = lines.find((l) => String(l['msg']).includes('did not answer'));
     expect(warning).toMatchObject({ user: 'sam', path: '/session/sam/-/page', seconds: 0.3 });
-    expect(lines.join('\n')).not.toContain(KEY);
+    expect(JSON.stringify(lines)).not.toContain(KEY);
   });
 
   it('cuts the client connection when the answer began and then stalled', async () => {

@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runWorker, startWorker } from '../../../src/frontend/worker/index.js';
 import type { MasterMessage, WorkerChannel, WorkerMessage } from '../../../src/frontend/ipc.js';
-import { createLogger, silentLogger } from '../../../src/shared/log/index.js';
+import { silentLogger } from '../../../src/shared/log/index.js';
+import { captureLogger } from '../../web/web-test-helpers.js';
 import {
   KEY,
   httpExchange,
@@ -105,19 +105,7 @@ describe('runWorker', () => {
   it('writes one access-log line per request with a request id, and never the session key or a cookie', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(
-          ...chunk
-            .toString()
-            .split('\n')
-            .filter((l) => l !== ''),
-        );
-        cb();
-      },
-    });
-    const log = createLogger({ name: 'test', stream });
+    const { log, lines } = captureLogger();
     const config = testConfig(dir, (cfg) => void (cfg.log.access = true));
     const started = await startWorker(config, {
       generation: 1,
@@ -137,9 +125,7 @@ describe('runWorker', () => {
       await backend.close();
       await started.close(200);
     }
-    const access = lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => 'status' in l);
+    const access = lines.filter((l) => 'status' in l);
     expect(access.map((l) => [l['method'], l['path'], l['status']])).toEqual([
       ['GET', '/session/alice/-/home?token=[redacted]&x=1', 200],
       ['GET', '/login', 200],
@@ -148,7 +134,7 @@ describe('runWorker', () => {
     expect(access[2]!['code']).toBe('VESPER_FRONTEND_DUPLICATE_HOST');
     for (const l of access) expect(l['requestId']).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
     expect(new Set(access.map((l) => l['requestId'])).size).toBe(3);
-    expect(lines.join('\n')).not.toContain(KEY);
-    expect(lines.join('\n')).not.toContain('vesper_session');
+    expect(JSON.stringify(lines)).not.toContain(KEY);
+    expect(JSON.stringify(lines)).not.toContain('vesper_session');
   });
 });
